@@ -1,0 +1,54 @@
+# Two commands on a fresh machine with Python 3.11 and make:
+#   make run    install into .venv, migrate the SQLite database, serve with auto-reload
+#   make test   install the dev tools, lint, type-check, run the suite on SQLite and PostgreSQL
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck test-sqlite test-postgres pin clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	$(BIN)/python -m app migrate
+	$(BIN)/sanic server:app --dev --host $(HOST) --port $(PORT)
+
+test: lint typecheck test-sqlite test-postgres
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
+
+test-sqlite: $(VENV)/.dev
+	ONRAMP_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Skips with a message when PostgreSQL is unreachable; fails instead under CI=true.
+test-postgres: $(VENV)/.dev
+	ONRAMP_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Regenerate the exact deploy pins from requirements.txt in a throwaway venv.
+pin:
+	rm -rf .pin-venv && $(PYTHON) -m venv .pin-venv
+	.pin-venv/bin/pip install -q -r requirements.txt
+	{ echo "# Exact pins for deploys: pip install -r requirements_production.txt"; \
+	  echo "# Regenerate with: make pin (fresh venv, requirements.txt, pip freeze)."; \
+	  .pin-venv/bin/pip freeze | grep -viE '^(pip|setuptools|wheel)=='; } > requirements_production.txt
+	rm -rf .pin-venv
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

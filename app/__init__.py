@@ -1,0 +1,77 @@
+"""The app factory: settings -> Sanic -> middleware -> blueprints -> listeners.
+
+It is called in the main process, in every worker and in the reloader, so it only
+builds the app: no I/O, no connections, no tasks. Those belong to listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from sanic import Sanic
+
+from app import jsonutil
+from app.http.compression import make_compressor
+from app.http.errors import ApiErrorHandler
+from app.http.registry import register_blueprints
+from app.http.request_id import stamp_request_id
+from app.lifecycle import install_lifecycle
+from app.logs import logging_config
+from app.settings import Settings, load_settings
+from app.types import OnrampApp
+
+__all__ = ["create_app"]
+
+
+def create_app(*, settings: Settings | None = None, name: str = "onramp") -> OnrampApp:
+    """Build a fully configured app.
+
+    Keyword-only on purpose: the sanic CLI first calls a factory with its argparse
+    Namespace as the first positional argument.
+    """
+    settings = settings or load_settings(os.environ)
+    app: OnrampApp = Sanic(
+        name,
+        dumps=jsonutil.dumps,
+        loads=jsonutil.loads,
+        error_handler=ApiErrorHandler(show_details=settings.SHOW_ERROR_DETAILS),
+        log_config=logging_config(settings.LOG_LEVEL),
+    )
+    app.config.update(_sanic_config(settings))
+    app.ctx.settings = settings
+
+    app.register_middleware(stamp_request_id, "response", priority=10)
+    if settings.COMPRESS_LEVEL > 0:
+        # Lowest priority: compress the body once every other middleware is done with it.
+        compressor = make_compressor(
+            min_size=settings.COMPRESS_MIN_SIZE, level=settings.COMPRESS_LEVEL
+        )
+        app.register_middleware(compressor, "response", priority=-10)
+
+    register_blueprints(app, settings.BLUEPRINTS)
+    install_lifecycle(app, settings)
+    logging.getLogger("onramp").setLevel(settings.LOG_LEVEL)
+    return app
+
+
+def _sanic_config(settings: Settings) -> dict[str, Any]:
+    """Sanic's and sanic-ext's own settings, derived from ours."""
+    return {
+        "REQUEST_MAX_SIZE": settings.REQUEST_MAX_SIZE,
+        "REQUEST_TIMEOUT": settings.REQUEST_TIMEOUT,
+        "RESPONSE_TIMEOUT": settings.RESPONSE_TIMEOUT,
+        "KEEP_ALIVE_TIMEOUT": settings.KEEP_ALIVE_TIMEOUT,
+        "GRACEFUL_SHUTDOWN_TIMEOUT": settings.GRACEFUL_SHUTDOWN_TIMEOUT,
+        "ACCESS_LOG": settings.ACCESS_LOG,
+        "FALLBACK_ERROR_FORMAT": "json",
+        # sanic-ext: OpenAPI under /docs only when enabled; no built-in health monitor.
+        "OAS": settings.DOCS_ENABLED,
+        "OAS_URL_PREFIX": "/docs",
+        "OAS_UI_DEFAULT": "swagger",
+        "OAS_UI_REDOC": False,
+        "OAS_AUTODOC": False,
+        "CORS_ORIGINS": settings.CORS_ORIGINS,
+        "HEALTH": False,
+    }

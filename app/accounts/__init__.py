@@ -1,0 +1,1 @@
+"""Users, organisations, memberships (roles), passwords and access tokens."""

@@ -1,0 +1,83 @@
+"""Who can sign in, to which organisation, in which role."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.vendors.models import Vendor
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+    VENDOR = "vendor"
+
+
+class Organization(Model):
+    id = fields.UUIDField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "organizations"
+
+
+class User(Model):
+    id = fields.UUIDField(primary_key=True)
+    email = fields.CharField(max_length=320, unique=True)
+    full_name = fields.CharField(max_length=200)
+    password_hash = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "users"
+
+
+class Membership(Model):
+    """A user's role in one organisation. Vendor contacts also point at their vendor.
+
+    (No semicolons in model docstrings: Tortoise copies the first line into a table
+    comment, and its SQLite schema editor splits statements on them.)
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="memberships", on_delete=fields.CASCADE
+    )
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
+        "models.Organization", related_name="memberships", on_delete=fields.CASCADE
+    )
+    role = fields.CharEnumField(Role, max_length=16)
+    vendor: fields.ForeignKeyNullableRelation[Vendor] = fields.ForeignKeyField(
+        "models.Vendor", related_name="contacts", null=True, on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "memberships"
+        unique_together = (("user", "organization"),)
+
+
+class LoginFailure(Model):
+    """One failed login, counted per email and per client address over a window.
+
+    Kept in the database so that every worker on every host sees the same count.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    email = fields.CharField(max_length=320)
+    client_ip = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "login_failures"
+        indexes = (
+            Index(fields=("email", "created_at"), name="login_failures_email_at"),
+            Index(fields=("client_ip", "created_at"), name="login_failures_ip_at"),
+        )

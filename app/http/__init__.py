@@ -1,0 +1,1 @@
+"""HTTP concerns shared by every blueprint: request ids, errors, compression, body parsing."""

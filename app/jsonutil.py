@@ -1,0 +1,27 @@
+"""JSON with orjson: one encoder for every response, datetimes as ISO 8601 UTC."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+# Naive datetimes are stored and meant as UTC; aware ones are rendered with "Z".
+_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: Any, **_: Any) -> bytes:
+    """Sanic's `dumps` hook; extra keyword arguments of `json()` are not used."""
+    return orjson.dumps(value, default=_default, option=_OPTIONS)
+
+
+loads = orjson.loads

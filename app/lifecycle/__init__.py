@@ -1,0 +1,67 @@
+"""Resources a worker owns, opened and closed by Sanic listeners.
+
+| listener             | what happens                                              |
+| -------------------- | --------------------------------------------------------- |
+| main_process_start   | migrations (if MIGRATE_ON_START), once, connection closed |
+| before_server_start  | database context, task supervisor                         |
+| before_server_stop   | background jobs asked to stop, awaited with a bound       |
+| after_server_stop    | connections closed, one-line shutdown report              |
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from app.lifecycle.db import Database, migrate
+from app.lifecycle.tasks import StopReport, TaskSupervisor
+from app.settings import Settings
+from app.types import OnrampApp
+
+logger = logging.getLogger("onramp.lifecycle")
+
+
+def worker_name() -> str:
+    return os.environ.get("SANIC_WORKER_NAME", "main")
+
+
+def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
+    """Attach the listeners that open and close this worker's resources."""
+
+    async def apply_migrations(app: OnrampApp) -> None:
+        await migrate(settings)
+
+    async def open_resources(app: OnrampApp) -> None:
+        app.ctx.db = Database(settings)
+        await app.ctx.db.open()
+        app.ctx.supervisor = TaskSupervisor(app)
+        app.ctx.stop_report = StopReport()
+
+    async def stop_background_jobs(app: OnrampApp) -> None:
+        app.ctx.stop_report = await app.ctx.supervisor.stop(settings.SHUTDOWN_TASK_TIMEOUT)
+
+    async def close_resources(app: OnrampApp) -> None:
+        db: Database = app.ctx.db
+        connections_closed = await db.close()
+        report: StopReport = app.ctx.stop_report
+        still_running = [name for name, alive in app.ctx.supervisor.running().items() if alive]
+        still_open = [f"jobs:{','.join(still_running)}"] if still_running else []
+        if db.open_connections():
+            still_open.append(f"db_connections:{db.open_connections()}")
+        logger.info(
+            "shutdown report: worker=%s pid=%d db_connections_closed=%d jobs_drained=%d "
+            "jobs_cancelled=%d jobs_failed=%d still_open=%s",
+            worker_name(),
+            os.getpid(),
+            connections_closed,
+            len(report.drained),
+            len(report.cancelled),
+            len(report.failed),
+            ";".join(still_open) or "none",
+        )
+
+    if settings.MIGRATE_ON_START:
+        app.main_process_start(apply_migrations)
+    app.before_server_start(open_resources, priority=100)
+    app.before_server_stop(stop_background_jobs)
+    app.after_server_stop(close_resources, priority=-100)

@@ -1,0 +1,148 @@
+"""One typed settings object, built from `conf/` and the environment.
+
+Settings are read once per process, in the factory: nothing else reads `os.environ`,
+so a test can build an app from an explicit `Settings` without touching the process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, get_args, get_type_hints
+
+PROFILES = ("development", "testing", "production")
+
+# Values that have been published somewhere (docs, samples, our own profiles).
+_PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "secret",
+        "secret-key",
+        "your-secret-key",
+        "dev-only-insecure-secret-key-change-me",
+        "testing-secret-key-not-for-production-use-0123456789",
+    }
+)
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """Settings that must not be run with; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    APP_ENV: str = "development"
+    DEBUG: bool = False
+    SECRET_KEY: str = ""
+    DATABASE_URL: str = "sqlite://data/onramp.sqlite3"
+    DB_POOL_MIN: int = 1
+    DB_POOL_MAX: int = 5
+    DB_APPLICATION_NAME: str = "onramp"
+    DB_CONNECT_TIMEOUT: float = 5.0
+    MIGRATE_ON_START: bool = False
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
+    BLUEPRINTS: tuple[str, ...] = ()
+    DOCS_ENABLED: bool = False
+    CORS_ORIGINS: str = ""
+    COMPRESS_MIN_SIZE: int = 1024
+    COMPRESS_LEVEL: int = 6
+    REQUEST_MAX_SIZE: int = 1_048_576
+    REQUEST_TIMEOUT: float = 30.0
+    RESPONSE_TIMEOUT: float = 30.0
+    KEEP_ALIVE_TIMEOUT: float = 5.0
+    GRACEFUL_SHUTDOWN_TIMEOUT: float = 15.0
+    SHUTDOWN_TASK_TIMEOUT: float = 10.0
+    ACCESS_LOG: bool = False
+    LOG_LEVEL: str = "INFO"
+    SHOW_ERROR_DETAILS: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.APP_ENV == "production"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.DATABASE_URL.startswith(("postgres://", "postgresql://", "asyncpg://"))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed, validated like the original."""
+        updated = dataclasses.replace(self, **changes)
+        updated.validate()
+        return updated
+
+    def validate(self) -> None:
+        if self.APP_ENV not in PROFILES:
+            raise SettingsError(f"APP_ENV={self.APP_ENV!r} is not one of {', '.join(PROFILES)}")
+        if self.is_production:
+            _check_production_secret(self.SECRET_KEY)
+        if not 1 <= self.DB_POOL_MIN <= self.DB_POOL_MAX:
+            raise SettingsError("need 1 <= DB_POOL_MIN <= DB_POOL_MAX")
+        if not 0 <= self.COMPRESS_LEVEL <= 9:
+            raise SettingsError("COMPRESS_LEVEL must be 0..9 (0 turns compression off)")
+        if not self.DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
+
+
+def _check_production_secret(secret: str) -> None:
+    if secret.strip().lower() in _PLACEHOLDER_SECRETS:
+        raise SettingsError(
+            "SECRET_KEY is missing or a published placeholder; production refuses to start. "
+            'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+        )
+    if len(secret) < MIN_SECRET_LENGTH or len(set(secret)) < 10:
+        raise SettingsError(
+            f"SECRET_KEY is too weak (need at least {MIN_SECRET_LENGTH} characters of varied "
+            "content); production refuses to start."
+        )
+
+
+def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
+    """Build settings: `conf.base` < `conf.<APP_ENV>` < environment < `overrides`."""
+    profile = environ.get("APP_ENV", "development").strip() or "development"
+    if profile not in PROFILES:
+        raise SettingsError(f"APP_ENV={profile!r} is not one of {', '.join(PROFILES)}")
+    base = importlib.import_module("conf.base").DEFAULTS
+    layered: dict[str, Any] = {**base, **importlib.import_module(f"conf.{profile}").OVERRIDES}
+    layered["APP_ENV"] = profile
+    hints = get_type_hints(Settings)
+    for field in dataclasses.fields(Settings):
+        raw = environ.get(field.name)
+        if raw is not None and field.name != "APP_ENV":
+            layered[field.name] = _coerce(field.name, raw, hints[field.name])
+    layered.update(overrides)
+    unknown = set(layered) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+    settings = Settings(**layered)
+    settings.validate()
+    return settings
+
+
+def _coerce(name: str, raw: str, kind: Any) -> Any:
+    """Turn an environment string into the field's type, or say which variable is wrong."""
+    args = get_args(kind)
+    if isinstance(kind, types.UnionType):  # "X | None": only str | None is used
+        kind = next(a for a in args if a is not type(None))
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            return int(raw.replace("_", ""))
+        if kind is float:
+            return float(raw)
+        if getattr(kind, "__origin__", None) is tuple:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw
+    except ValueError:
+        raise SettingsError(f"environment variable {name}={raw!r} is not a valid {kind}") from None

@@ -1,0 +1,1 @@
+"""An organisation's vendors: CRUD, search and keyset pagination."""

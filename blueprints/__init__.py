@@ -1,0 +1,1 @@
+"""One module per API area, each exporting `bp`; only those listed in BLUEPRINTS load."""

@@ -1,0 +1,27 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from app import health
+from app.http.errors import error_body
+
+bp = Blueprint("health")
+
+
+@bp.get("/health")
+async def liveness(request: Request) -> HTTPResponse:
+    """The process answers; touches nothing else."""
+    return json({"status": "ok"})
+
+
+@bp.get("/ready")
+async def readiness(request: Request) -> HTTPResponse:
+    """The database answers and the background jobs run."""
+    failures = await health.failed_checks(request.app)
+    if failures:
+        body = error_body(request, "not_ready", "Service is not ready", failures)
+        return json(body, status=503)
+    return json({"status": "ready"})

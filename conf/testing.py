@@ -1,0 +1,11 @@
+"""The test suite: like development, but quiet and with production-shaped errors."""
+
+from typing import Any
+
+OVERRIDES: dict[str, Any] = {
+    "SECRET_KEY": "testing-secret-key-not-for-production-use-0123456789",
+    "MIGRATE_ON_START": True,
+    "DOCS_ENABLED": True,
+    "ACCESS_LOG": False,
+    "LOG_LEVEL": "WARNING",
+}

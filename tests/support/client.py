@@ -1,0 +1,81 @@
+"""One in-process server per test, reused for all of that test's requests.
+
+`ReusableClient` runs the server listeners once (start and stop), unlike
+`app.test_client`, which runs them around every request. Requests go over real HTTP
+on loopback. `gather_request` stays off: it adds a middleware to every route per
+request and never removes it there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import httpx
+from sanic import Sanic
+from sanic.application.constants import ServerStage
+from sanic_testing.reusable import ReusableClient
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ApiClient:
+    """Started in `__enter__`, stopped (listeners, sockets, loop) in `__exit__`."""
+
+    def __init__(self, app: Sanic) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self._client = ReusableClient(app, host="127.0.0.1", port=free_port(), loop=self.loop)
+        self.token: str | None = None
+
+    def _set_stage(self, stage: ServerStage) -> None:
+        # Sanic marks a server SERVING only in its own runner; `create_server`, which
+        # ReusableClient uses, never does, and then `app.loop`/`app.add_task` refuse.
+        for info in self.app.state.server_info:
+            info.stage = stage
+
+    def __enter__(self) -> ApiClient:
+        self._set_stage(ServerStage.SERVING)
+        self._client.run()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            self._client.stop()
+        finally:
+            self._set_stage(ServerStage.STOPPED)
+            asyncio.set_event_loop(None)
+            self.loop.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        token = kwargs.pop("token", self.token)
+        if token:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        _, response = self._client._sanic_endpoint_test(
+            method, path, gather_request=False, headers=headers, **kwargs
+        )
+        assert response is not None
+        response.__class__ = httpx.Response  # plain httpx semantics: .json() is a method
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("get", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("post", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("patch", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("delete", path, **kwargs)
+
+    def run(self, coro: Any) -> Any:
+        """Run a coroutine on the server's loop (e.g. a service call or a DB check)."""
+        return self.loop.run_until_complete(coro)

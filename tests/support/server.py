@@ -1,0 +1,98 @@
+"""The real `sanic` CLI in a subprocess, on a free loopback port, for end-to-end tests.
+
+The process gets its own session, so a test can always end what it started (and only
+that) even when an assertion fails halfway.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.client import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SANIC = Path(sys.executable).with_name("sanic")
+
+
+class ServerProcess:
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        workers: int = 2,
+        extra_args: tuple[str, ...] = (),
+        log_path: Path,
+        cwd: Path = ROOT,
+    ) -> None:
+        self.port = free_port()
+        self.workers = workers
+        self.log_path = log_path
+        self.url = f"http://127.0.0.1:{self.port}"
+        argv = [str(SANIC), "server:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        if workers:
+            argv += ["--workers", str(workers)]
+        argv += list(extra_args)
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**os.environ, "PYTHONWARNINGS": "default", **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until /health answers and every worker has logged that it is ready.
+
+        Signalling a worker manager before all workers are ready can hang it (sanic #2997).
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.output()}")
+            if self.output().count("Worker ready") >= max(self.workers, 1):
+                try:
+                    if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        raise TimeoutError(f"server not ready after {timeout}s:\n{self.output()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> tuple[int, float]:
+        """Signal the main process; return its exit code and how long it took."""
+        started = time.monotonic()
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=timeout)
+        return code, time.monotonic() - started
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._log.close()
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+LEAK_MARKERS = ("Traceback", "Task was destroyed", "ResourceWarning", "Unclosed", "never awaited")
+
+
+def leak_markers_in(output: str) -> list[str]:
+    return [marker for marker in LEAK_MARKERS if marker in output]

@@ -1,0 +1,155 @@
+"""Errors, request ids, JSON rendering and health through real HTTP on loopback."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from app.settings import Settings
+from tests.conftest import ALL_BLUEPRINTS, make_app
+from tests.support.client import ApiClient
+
+SAMPLE = "tests.support.sample_bp"
+
+
+@pytest.fixture
+def sample_api(settings: Settings) -> Iterator[ApiClient]:
+    app = make_app(settings.replace(BLUEPRINTS=(*ALL_BLUEPRINTS, SAMPLE)))
+    with ApiClient(app) as client:
+        yield client
+
+
+def assert_envelope(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    assert isinstance(error["details"], list)
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    return error
+
+
+def test_health_is_ok(api: ApiClient) -> None:
+    response = api.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_checks_the_database(api: ApiClient) -> None:
+    response = api.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+def test_ready_is_503_naming_the_database_when_it_is_gone(settings: Settings) -> None:
+    broken = settings.replace(
+        DATABASE_URL="postgres://nobody@127.0.0.1:1/none", DB_CONNECT_TIMEOUT=0.5
+    )
+    with ApiClient(make_app(broken)) as client:
+        error = assert_envelope(client.get("/ready"), 503, "not_ready")
+        assert error["details"][0]["check"] == "database"
+        assert client.get("/health").status_code == 200  # liveness touches nothing
+
+
+def test_unknown_route_is_json_404(api: ApiClient) -> None:
+    assert_envelope(api.get("/no/such/thing"), 404, "not_found")
+
+
+def test_wrong_method_is_json_405_with_allow(api: ApiClient) -> None:
+    response = api.delete("/health")
+    assert_envelope(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_malformed_json_is_400(sample_api: ApiClient) -> None:
+    response = sample_api.post(
+        "/_sample/echo", content=b'{"a": ', headers={"Content-Type": "application/json"}
+    )
+    assert_envelope(response, 400, "malformed_json")
+
+
+def test_wrong_content_type_is_415(sample_api: ApiClient) -> None:
+    response = sample_api.post(
+        "/_sample/echo",
+        content=b"a=1",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert_envelope(response, 415, "unsupported_media_type")
+
+
+def test_json_body_round_trips(sample_api: ApiClient) -> None:
+    response = sample_api.post("/_sample/echo", json={"a": [1, "ü"]})
+    assert response.status_code == 200
+    assert response.json() == {"received": {"a": [1, "ü"]}}
+
+
+def test_oversized_body_is_413(settings: Settings) -> None:
+    app = make_app(settings.replace(BLUEPRINTS=(*ALL_BLUEPRINTS, SAMPLE), REQUEST_MAX_SIZE=1000))
+    with ApiClient(app) as client:
+        response = client.post(
+            "/_sample/echo",
+            content=b'{"a": "' + b"x" * 5000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert_envelope(response, 413, "payload_too_large")
+
+
+def test_unhandled_exception_is_500_without_traceback(sample_api: ApiClient) -> None:
+    error = assert_envelope(sample_api.get("/_sample/boom"), 500, "internal_error")
+    assert error["details"] == []
+    assert "secret detail" not in error["message"]
+    assert "Traceback" not in str(error)
+
+
+def test_development_shows_the_traceback(settings: Settings) -> None:
+    app = make_app(settings.replace(BLUEPRINTS=(*ALL_BLUEPRINTS, SAMPLE), SHOW_ERROR_DETAILS=True))
+    with ApiClient(app) as client:
+        error = assert_envelope(client.get("/_sample/boom"), 500, "internal_error")
+        assert "RuntimeError" in "".join(error["details"][0]["traceback"])
+
+
+def test_sane_request_id_is_echoed(api: ApiClient) -> None:
+    response = api.get("/health", headers={"X-Request-ID": "client-abc.123"})
+    assert response.headers["X-Request-ID"] == "client-abc.123"
+
+
+@pytest.mark.parametrize("incoming", ["", "has space", "x" * 200, "inject\u00e9"])
+def test_insane_request_id_is_replaced(api: ApiClient, incoming: str) -> None:
+    response = api.get("/health", headers={"X-Request-ID": incoming.encode("utf-8")})
+    generated = response.headers["X-Request-ID"]
+    assert generated != incoming
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+
+
+def test_every_response_has_a_request_id(sample_api: ApiClient) -> None:
+    for path in ["/health", "/nope", "/_sample/boom", "/_sample/big-json", "/_sample/stream"]:
+        assert sample_api.get(path).headers.get("X-Request-ID"), path
+
+
+def test_request_ids_differ_between_requests(api: ApiClient) -> None:
+    ids = {api.get("/health").headers["X-Request-ID"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+def test_docs_are_served_when_enabled(api: ApiClient) -> None:
+    response = api.get("/docs/openapi.json")
+    assert response.status_code == 200
+    assert "/health" in response.json()["paths"]
+
+
+def test_docs_are_absent_when_disabled(settings: Settings) -> None:
+    with ApiClient(make_app(settings.replace(DOCS_ENABLED=False))) as client:
+        assert_envelope(client.get("/docs/openapi.json"), 404, "not_found")
+
+
+def test_gzip_response_decodes_to_the_same_json(sample_api: ApiClient) -> None:
+    plain = sample_api.get("/_sample/big-json", headers={"Accept-Encoding": "identity"})
+    zipped = sample_api.get("/_sample/big-json", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert int(zipped.headers["Content-Length"]) < len(plain.content)
+    assert zipped.num_bytes_downloaded == int(zipped.headers["Content-Length"])
+    assert zipped.json() == plain.json()  # httpx decoded the gzip body

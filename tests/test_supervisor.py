@@ -1,0 +1,68 @@
+"""The task supervisor: bounded stop, cancellation of stubborn jobs, dead-job reporting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from app.lifecycle.tasks import TaskSupervisor
+from tests.support.client import ApiClient
+
+
+async def polite(stop: asyncio.Event) -> None:
+    await stop.wait()
+    await asyncio.sleep(0.01)  # async cleanup after the signal
+
+
+async def stubborn(stop: asyncio.Event) -> None:
+    while True:  # ignores its stop event
+        await asyncio.sleep(0.01)
+
+
+async def crashing(stop: asyncio.Event) -> None:
+    raise ValueError("boom")
+
+
+def test_stop_drains_polite_jobs_and_cancels_stubborn_ones(api: ApiClient) -> None:
+    async def scenario() -> tuple[list[str], list[str], dict[str, bool]]:
+        supervisor = TaskSupervisor(api.app)
+        supervisor.start("polite", polite)
+        supervisor.start("stubborn", stubborn)
+        await asyncio.sleep(0.05)
+        report = await supervisor.stop(timeout=0.2)
+        return report.drained, report.cancelled, supervisor.running()
+
+    drained, cancelled, running = api.run(scenario())
+    assert drained == ["polite"]
+    assert cancelled == ["stubborn"]
+    assert running == {}
+
+
+def test_one_live_job_per_name(api: ApiClient) -> None:
+    async def scenario() -> None:
+        supervisor = TaskSupervisor(api.app)
+        supervisor.start("polite", polite)
+        try:
+            with pytest.raises(RuntimeError, match="already running"):
+                supervisor.start("polite", polite)
+        finally:
+            await supervisor.stop(timeout=1)
+        with pytest.raises(RuntimeError, match="stopping"):
+            supervisor.start("late", polite)
+
+    api.run(scenario())
+
+
+def test_a_crashed_job_makes_the_worker_not_ready(api: ApiClient) -> None:
+    async def start_crashing_job() -> None:
+        api.app.ctx.supervisor.start("crasher", crashing)
+        await asyncio.sleep(0.01)
+
+    assert api.get("/ready").status_code == 200
+    api.run(start_crashing_job())
+    response = api.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"] == [
+        {"check": "job:crasher", "error": "background job is not running"}
+    ]
