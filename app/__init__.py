@@ -13,9 +13,11 @@ from typing import Any
 from sanic import Sanic
 
 from app import jsonutil
+from app.accounts.tokens import TokenIssuer
 from app.http.compression import make_compressor
 from app.http.errors import ApiErrorHandler
 from app.http.registry import register_blueprints
+from app.http.request import ApiRequest
 from app.http.request_id import stamp_request_id
 from app.lifecycle import install_lifecycle
 from app.logs import logging_config
@@ -36,11 +38,18 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         name,
         dumps=jsonutil.dumps,
         loads=jsonutil.loads,
+        request_class=ApiRequest,
         error_handler=ApiErrorHandler(show_details=settings.SHOW_ERROR_DETAILS),
         log_config=logging_config(settings.LOG_LEVEL),
     )
     app.config.update(_sanic_config(settings))
     app.ctx.settings = settings
+    app.ctx.tokens = TokenIssuer(settings)
+    if settings.DOCS_ENABLED:
+        app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
+        app.ext.openapi.describe(
+            "Onramp", version="1", description="Vendor onboarding: vendors, invitations."
+        )
 
     app.register_middleware(stamp_request_id, "response", priority=10)
     if settings.COMPRESS_LEVEL > 0:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import orjson
 
 # Naive datetimes are stored and meant as UTC; aware ones are rendered with "Z".
-_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+# Non-string keys: the OpenAPI document keys responses by integer status.
+_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
 def _default(value: Any) -> Any:
+    if isinstance(value, UUID):  # asyncpg's own UUID subclass, which orjson does not know
+        return str(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, set | frozenset):

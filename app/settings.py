@@ -61,6 +61,16 @@ class Settings:
     ACCESS_LOG: bool = False
     LOG_LEVEL: str = "INFO"
     SHOW_ERROR_DETAILS: bool = False
+    ACCESS_TOKEN_TTL: int = 3600
+    JWT_ALGORITHM: str = "HS256"
+    HASH_WORKERS: int = 2
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_COST: int = 65536
+    ARGON2_PARALLELISM: int = 4
+    PASSWORD_MIN_LENGTH: int = 10
+    LOGIN_WINDOW_SECONDS: int = 900
+    LOGIN_MAX_FAILURES_PER_EMAIL: int = 5
+    LOGIN_MAX_FAILURES_PER_IP: int = 50
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +95,10 @@ class Settings:
             raise SettingsError("need 1 <= DB_POOL_MIN <= DB_POOL_MAX")
         if not 0 <= self.COMPRESS_LEVEL <= 9:
             raise SettingsError("COMPRESS_LEVEL must be 0..9 (0 turns compression off)")
+        if self.HASH_WORKERS < 1:
+            raise SettingsError("HASH_WORKERS must be at least 1")
+        if self.JWT_ALGORITHM not in {"HS256", "HS384", "HS512"}:
+            raise SettingsError("JWT_ALGORITHM must be HS256, HS384 or HS512")
         if not self.DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,11 @@ class Membership(Model):
     )
     created_at = fields.DatetimeField(auto_now_add=True)
 
+    # Foreign key columns, for type checkers (Tortoise adds them at runtime).
+    user_id: uuid.UUID
+    organization_id: uuid.UUID
+    vendor_id: uuid.UUID | None
+
     class Meta:
         table = "memberships"
         unique_together = (("user", "organization"),)
@@ -73,7 +79,7 @@ class LoginFailure(Model):
     id = fields.BigIntField(primary_key=True)
     email = fields.CharField(max_length=320)
     client_ip = fields.CharField(max_length=64)
-    created_at = fields.DatetimeField(auto_now_add=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         table = "login_failures"

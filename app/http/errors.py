@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
+import pydantic
 from sanic import Request
 from sanic.exceptions import SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
+from sanic_ext.exceptions import ValidationError as SanicExtValidationError
 from tortoise.exceptions import DBConnectionError
 
 from app.http.request_id import request_id
@@ -140,6 +142,18 @@ class DatabaseUnavailable(ApiError):
     quiet = False
 
 
+def validation_details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
+    """One entry per bad field: where, what is wrong, and a machine-readable type."""
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"]) or None,
+            "message": item["msg"],
+            "type": item["type"],
+        }
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+
+
 def error_body(request: Request, code: str, message: str, details: list[Any]) -> dict[str, Any]:
     return {
         "error": {
@@ -161,6 +175,18 @@ class ApiErrorHandler(ErrorHandler):
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
         if isinstance(exception, _DATABASE_DOWN):
             exception = DatabaseUnavailable()
+        elif isinstance(exception, pydantic.ValidationError):
+            exception = ValidationFailed(details=validation_details(exception))
+        elif isinstance(exception, SanicExtValidationError):
+            # sanic-ext's @validate flattens pydantic's error into a 400 string; the
+            # original is still its context, so clients get 422 with every field.
+            original = exception.__context__
+            field_errors = (
+                validation_details(original)
+                if isinstance(original, pydantic.ValidationError)
+                else [{"field": None, "message": str(original or exception), "type": "invalid"}]
+            )
+            exception = ValidationFailed(details=field_errors)
         headers: dict[str, str] = {}
         details: list[Any] = []
         if isinstance(exception, SanicException):
@@ -180,8 +206,7 @@ class ApiErrorHandler(ErrorHandler):
     @staticmethod
     def _log_server_error(request: Request, exception: Exception) -> None:
         logger.error(
-            "request_id=%s %s %s failed: %r",
-            request_id(request),
+            "%s %s failed: %r",
             request.method,
             request.path,
             exception,

@@ -3,9 +3,9 @@
 | listener             | what happens                                              |
 | -------------------- | --------------------------------------------------------- |
 | main_process_start   | migrations (if MIGRATE_ON_START), once, connection closed |
-| before_server_start  | database context, task supervisor                         |
+| before_server_start  | database context, task supervisor, hashing thread pool    |
 | before_server_stop   | background jobs asked to stop, awaited with a bound       |
-| after_server_stop    | connections closed, one-line shutdown report              |
+| after_server_stop    | connections and thread pool closed, shutdown report       |
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import os
 
+from app.accounts.passwords import Passwords
+from app.accounts.service import Accounts
 from app.lifecycle.db import Database, migrate
+from app.lifecycle.executor import BlockingExecutor
 from app.lifecycle.tasks import StopReport, TaskSupervisor
 from app.settings import Settings
 from app.types import OnrampApp
@@ -36,6 +39,8 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
         await app.ctx.db.open()
         app.ctx.supervisor = TaskSupervisor(app)
         app.ctx.stop_report = StopReport()
+        app.ctx.executor = BlockingExecutor(settings.HASH_WORKERS)
+        app.ctx.accounts = Accounts(settings, Passwords(settings, app.ctx.executor), app.ctx.tokens)
 
     async def stop_background_jobs(app: OnrampApp) -> None:
         app.ctx.stop_report = await app.ctx.supervisor.stop(settings.SHUTDOWN_TASK_TIMEOUT)
@@ -43,6 +48,7 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
     async def close_resources(app: OnrampApp) -> None:
         db: Database = app.ctx.db
         connections_closed = await db.close()
+        executors_closed = app.ctx.executor.shutdown()
         report: StopReport = app.ctx.stop_report
         still_running = [name for name, alive in app.ctx.supervisor.running().items() if alive]
         still_open = [f"jobs:{','.join(still_running)}"] if still_running else []
@@ -50,13 +56,14 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
             still_open.append(f"db_connections:{db.open_connections()}")
         logger.info(
             "shutdown report: worker=%s pid=%d db_connections_closed=%d jobs_drained=%d "
-            "jobs_cancelled=%d jobs_failed=%d still_open=%s",
+            "jobs_cancelled=%d jobs_failed=%d executors_closed=%d still_open=%s",
             worker_name(),
             os.getpid(),
             connections_closed,
             len(report.drained),
             len(report.cancelled),
             len(report.failed),
+            executors_closed,
             ";".join(still_open) or "none",
         )
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('email', fields.CharField(max_length=320)),
                 ('client_ip', fields.CharField(max_length=64)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('created_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'login_failures', 'app': 'models', 'indexes': [Index(fields=['email', 'created_at'], name='login_failures_email_at'), Index(fields=['client_ip', 'created_at'], name='login_failures_ip_at')], 'pk_attr': 'id', 'table_description': 'One failed login, counted per email and per client address over a window.'},
             bases=['Model'],

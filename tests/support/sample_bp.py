@@ -10,7 +10,7 @@ import gzip
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, ResponseStream, json, raw, text
 
-from app.http.body import json_body
+from app.http.request import ApiRequest
 
 bp = Blueprint("sample", url_prefix="/_sample")
 
@@ -59,7 +59,8 @@ async def with_vary(request: Request) -> HTTPResponse:
 
 @bp.post("/echo")
 async def echo(request: Request) -> HTTPResponse:
-    return json({"received": json_body(request)})
+    assert isinstance(request, ApiRequest)
+    return json({"received": request.json})
 
 
 @bp.get("/boom")

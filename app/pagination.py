@@ -1,0 +1,48 @@
+"""Opaque keyset cursors: newest first, on (created_at, id).
+
+A cursor is the last item's sort key, base64url-encoded JSON. It is not secret (every
+query is scoped to the caller's organisation anyway) but must be well-formed: anything
+else is the client's error (422), never ours (500).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from app.http.errors import ValidationFailed
+
+
+def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
+    raw = orjson.dumps([created_at.isoformat(), str(item_id)])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, item_id = orjson.loads(base64.urlsafe_b64decode(padded.encode()))
+        parsed = datetime.fromisoformat(created_at)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed, uuid.UUID(item_id)
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        raise ValidationFailed(
+            "The cursor is not valid; start again without it",
+            details=[{"field": "cursor", "message": "not a cursor this API issued"}],
+        ) from None
+
+
+def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """`{"items", "next_cursor"}` from up to `limit + 1` rows fetched newest first."""
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit and items:
+        last = items[-1]
+        next_cursor = encode_cursor(last["created_at"], last["id"])
+    return {"items": items, "next_cursor": next_cursor}

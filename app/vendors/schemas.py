@@ -1,0 +1,123 @@
+"""Request and response shapes of the vendor endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    TypeAdapter,
+    field_validator,
+)
+
+from app.schemas import Email, StrictModel
+from app.vendors.models import VendorStatus
+
+# Fields a client may set, in the order responses list them.
+VENDOR_FIELDS = (
+    "id",
+    "name",
+    "contact_email",
+    "phone",
+    "website",
+    "category",
+    "notes",
+    "status",
+    "created_at",
+    "updated_at",
+)
+
+_HTTP_URL = TypeAdapter(HttpUrl)
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL, kept as a normalised string."""
+    return str(_HTTP_URL.validate_python(value))
+
+
+Website = Annotated[
+    str, Field(max_length=2048, json_schema_extra={"format": "uri"}), AfterValidator(_http_url)
+]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Phone = Annotated[str, Field(max_length=50, pattern=r"^[0-9+()./ -]*$")]
+Category = Annotated[str, Field(max_length=100)]
+Notes = Annotated[str, Field(max_length=5000)]
+
+
+class VendorCreate(StrictModel):
+    name: Name
+    contact_email: Email
+    phone: Phone | None = None
+    website: Website | None = None
+    category: Category | None = None
+    notes: Notes | None = None
+
+
+def _required_fields_not_nullable(schema: dict[str, Any]) -> None:
+    """Document what the validator below enforces: these fields may be omitted, not null."""
+    for name in _NOT_NULLABLE:
+        field = schema["properties"][name]
+        options = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
+        field.update(options[0])
+        field.pop("default", None)
+
+
+_NOT_NULLABLE = ("name", "contact_email", "status")
+
+
+class VendorPatch(StrictModel):
+    """Only the fields sent are changed; `null` clears an optional field."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_required_fields_not_nullable
+    )
+
+    name: Name | None = None
+    contact_email: Email | None = None
+    phone: Phone | None = None
+    website: Website | None = None
+    category: Category | None = None
+    notes: Notes | None = None
+    status: VendorStatus | None = None
+
+    @field_validator(*_NOT_NULLABLE, mode="before")
+    @classmethod
+    def _required_fields_cannot_be_cleared(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class VendorListQuery(BaseModel):
+    """Unknown query parameters are ignored (caches and proxies add their own)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=200)
+    status: VendorStatus | None = None
+    q: str | None = Field(default=None, max_length=200)
+
+
+class VendorOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    contact_email: str
+    phone: str | None
+    website: str | None
+    category: str | None
+    notes: str | None
+    status: VendorStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class VendorPage(BaseModel):
+    items: list[VendorOut]
+    next_cursor: str | None

@@ -1,0 +1,94 @@
+"""An organisation's vendors: list, create, read, update, delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, json
+from sanic_ext import openapi, validate
+
+from app.http import docs
+from app.http.auth import ORG_STAFF, authorized, principal_of
+from app.vendors import service
+from app.vendors.schemas import VendorCreate, VendorListQuery, VendorOut, VendorPage, VendorPatch
+
+bp = Blueprint("vendors", url_prefix="/api/v1/vendors")
+
+
+@bp.get("")
+@openapi.definition(
+    summary="List vendors, newest first",
+    description="`q` matches name or contact email, case-insensitively. "
+    "Pass `next_cursor` back as `cursor` for the next page.",
+    tag="vendors",
+    secured=docs.BEARER,
+    parameter=docs.query_parameters(VendorListQuery),
+    response=[docs.ok(200, VendorPage, "A page of vendors"), *docs.errors(401, 403, 422, 503)],
+)
+@authorized(*ORG_STAFF)
+@validate(query=VendorListQuery)
+async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse:
+    return json(await service.list_vendors(principal_of(request), query))
+
+
+@bp.post("")
+@openapi.definition(
+    summary="Create a vendor (status draft)",
+    tag="vendors",
+    secured=docs.BEARER,
+    body=docs.body(VendorCreate),
+    response=[
+        docs.ok(201, VendorOut, "The new vendor"),
+        *docs.errors(400, 401, 403, 409, 413, 415, 422, 503),
+    ],
+)
+@authorized(*ORG_STAFF)
+@validate(json=VendorCreate)
+async def create_vendor(request: Request, body: VendorCreate) -> HTTPResponse:
+    return json(await service.create_vendor(principal_of(request), body), status=201)
+
+
+@bp.get("/<vendor_id:uuid>")
+@openapi.definition(
+    summary="Read a vendor",
+    tag="vendors",
+    secured=docs.BEARER,
+    response=[docs.ok(200, VendorOut, "The vendor"), *docs.errors(401, 403, 404, 503)],
+)
+@authorized(*ORG_STAFF)
+async def get_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
+    return json(await service.get_vendor(principal_of(request), vendor_id))
+
+
+@bp.patch("/<vendor_id:uuid>")
+@openapi.definition(
+    summary="Change some fields of a vendor",
+    description="Only the fields sent change; `null` clears an optional field. "
+    "`status` may be set to suspended or archived, or back to active from suspended.",
+    tag="vendors",
+    secured=docs.BEARER,
+    body=docs.body(VendorPatch),
+    response=[
+        docs.ok(200, VendorOut, "The updated vendor"),
+        *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
+    ],
+)
+@authorized(*ORG_STAFF)
+@validate(json=VendorPatch)
+async def update_vendor(request: Request, vendor_id: uuid.UUID, body: VendorPatch) -> HTTPResponse:
+    changes = body.model_dump(exclude_unset=True)
+    return json(await service.update_vendor(principal_of(request), vendor_id, changes))
+
+
+@bp.delete("/<vendor_id:uuid>")
+@openapi.definition(
+    summary="Delete a vendor",
+    tag="vendors",
+    secured=docs.BEARER,
+    response=[docs.ok(204, None, "Deleted"), *docs.errors(401, 403, 404, 503)],
+)
+@authorized(*ORG_STAFF)
+async def delete_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
+    await service.delete_vendor(principal_of(request), vendor_id)
+    return empty()
