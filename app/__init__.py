@@ -21,6 +21,7 @@ from app.http.request import ApiRequest
 from app.http.request_id import stamp_request_id
 from app.lifecycle import install_lifecycle
 from app.logs import logging_config
+from app.mail.sealing import Sealer
 from app.settings import Settings, load_settings
 from app.types import OnrampApp
 
@@ -45,6 +46,7 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
     app.config.update(_sanic_config(settings))
     app.ctx.settings = settings
     app.ctx.tokens = TokenIssuer(settings)
+    app.ctx.sealer = Sealer(settings.SECRET_KEY)
     if settings.DOCS_ENABLED:
         app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
         app.ext.openapi.describe(

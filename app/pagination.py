@@ -11,11 +11,16 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from app.http.errors import ValidationFailed
+
+M = TypeVar("M", bound=Model)
 
 
 def encode_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
@@ -36,6 +41,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             "The cursor is not valid; start again without it",
             details=[{"field": "cursor", "message": "not a cursor this API issued"}],
         ) from None
+
+
+def after_cursor(rows: QuerySet[M], cursor: str | None) -> QuerySet[M]:
+    """Rows strictly after the cursor in newest-first order (all rows without one)."""
+    if not cursor:
+        return rows
+    created_at, last_id = decode_cursor(cursor)
+    return rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=last_id))
 
 
 def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:

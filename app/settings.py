@@ -71,6 +71,25 @@ class Settings:
     LOGIN_WINDOW_SECONDS: int = 900
     LOGIN_MAX_FAILURES_PER_EMAIL: int = 5
     LOGIN_MAX_FAILURES_PER_IP: int = 50
+    MAIL_FROM: str = "Onramp <no-reply@localhost>"
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 587
+    SMTP_USERNAME: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_STARTTLS: bool = True
+    SMTP_TLS: bool = False
+    SMTP_TIMEOUT: float = 10.0
+    OUTBOX_DIR: str = "data/outbox"
+    INVITATION_TTL_SECONDS: int = 7 * 24 * 3600
+    DISPATCH_POLL_INTERVAL: float = 2.0
+    DISPATCH_BATCH_SIZE: int = 20
+    DISPATCH_CONCURRENCY: int = 4
+    DISPATCH_LEASE_SECONDS: float = 60.0
+    DISPATCH_MAX_ATTEMPTS: int = 6
+    DISPATCH_BACKOFF_BASE: float = 5.0
+    DISPATCH_BACKOFF_MAX: float = 3600.0
+    DISPATCH_DRAIN_TIMEOUT: float = 8.0
+    EXPIRY_INTERVAL: float = 60.0
 
     @property
     def is_production(self) -> bool:
@@ -97,6 +116,12 @@ class Settings:
             raise SettingsError("COMPRESS_LEVEL must be 0..9 (0 turns compression off)")
         if self.HASH_WORKERS < 1:
             raise SettingsError("HASH_WORKERS must be at least 1")
+        if self.SMTP_TLS and self.SMTP_STARTTLS:
+            raise SettingsError("SMTP_TLS (implicit TLS) and SMTP_STARTTLS exclude each other")
+        if self.DISPATCH_DRAIN_TIMEOUT >= self.SHUTDOWN_TASK_TIMEOUT:
+            raise SettingsError("DISPATCH_DRAIN_TIMEOUT must be below SHUTDOWN_TASK_TIMEOUT")
+        if self.DISPATCH_LEASE_SECONDS <= self.SMTP_TIMEOUT:
+            raise SettingsError("DISPATCH_LEASE_SECONDS must exceed SMTP_TIMEOUT")
         if self.JWT_ALGORITHM not in {"HS256", "HS384", "HS512"}:
             raise SettingsError("JWT_ALGORITHM must be HS256, HS384 or HS512")
         if not self.DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://")):

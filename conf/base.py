@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
         "blueprints.health",
         "blueprints.auth",
         "blueprints.vendors",
+        "blueprints.invitations",
+        "blueprints.vendor_profile",
     ),
     "DOCS_ENABLED": False,
     "CORS_ORIGINS": "",
@@ -43,4 +45,27 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_SECONDS": 900,
     "LOGIN_MAX_FAILURES_PER_EMAIL": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 50,
+    "MAIL_FROM": "Onramp <no-reply@localhost>",
+    # No SMTP_HOST: emails are written as .eml files under OUTBOX_DIR instead.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 587,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": True,
+    "SMTP_TLS": False,
+    "SMTP_TIMEOUT": 10.0,
+    "OUTBOX_DIR": "data/outbox",
+    "INVITATION_TTL_SECONDS": 7 * 24 * 3600,
+    # The email dispatcher (one per worker): it wakes when its worker queues mail and
+    # otherwise polls; a claimed row is leased, so a dead worker's rows come back.
+    "DISPATCH_POLL_INTERVAL": 2.0,
+    "DISPATCH_BATCH_SIZE": 20,
+    "DISPATCH_CONCURRENCY": 4,
+    "DISPATCH_LEASE_SECONDS": 60.0,
+    "DISPATCH_MAX_ATTEMPTS": 6,
+    "DISPATCH_BACKOFF_BASE": 5.0,
+    "DISPATCH_BACKOFF_MAX": 3600.0,
+    # On stop: how long in-flight sends may finish before their rows are handed back.
+    "DISPATCH_DRAIN_TIMEOUT": 8.0,
+    "EXPIRY_INTERVAL": 60.0,
 }

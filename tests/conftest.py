@@ -77,10 +77,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return load_settings(
         {"APP_ENV": "testing"},
         DATABASE_URL=database_url,
+        OUTBOX_DIR=str(tmp_path / "outbox"),
         MIGRATE_ON_START=False,
         BLUEPRINTS=ALL_BLUEPRINTS,
     )

@@ -51,6 +51,9 @@ class Accounts:
                 ]
             )
 
+    async def hash_password(self, password: str) -> str:
+        return await self._passwords.hash(password)
+
     def token_response(self, principal: Principal) -> dict[str, Any]:
         return {
             "access_token": self._tokens.issue(principal),

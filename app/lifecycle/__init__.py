@@ -4,6 +4,7 @@
 | -------------------- | --------------------------------------------------------- |
 | main_process_start   | migrations (if MIGRATE_ON_START), once, connection closed |
 | before_server_start  | database context, task supervisor, hashing thread pool    |
+| after_server_start   | background jobs: email dispatcher, invitation expiry      |
 | before_server_stop   | background jobs asked to stop, awaited with a bound       |
 | after_server_stop    | connections and thread pool closed, shutdown report       |
 """
@@ -15,9 +16,12 @@ import os
 
 from app.accounts.passwords import Passwords
 from app.accounts.service import Accounts
+from app.invitations.jobs import expiry_job
 from app.lifecycle.db import Database, migrate
 from app.lifecycle.executor import BlockingExecutor
 from app.lifecycle.tasks import StopReport, TaskSupervisor
+from app.mail.dispatcher import Dispatcher
+from app.mail.transports import make_transport
 from app.settings import Settings
 from app.types import OnrampApp
 
@@ -41,6 +45,13 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
         app.ctx.stop_report = StopReport()
         app.ctx.executor = BlockingExecutor(settings.HASH_WORKERS)
         app.ctx.accounts = Accounts(settings, Passwords(settings, app.ctx.executor), app.ctx.tokens)
+        transport = make_transport(settings, app.ctx.executor)
+        app.ctx.dispatcher = Dispatcher(settings, transport, app.ctx.sealer)
+
+    async def start_background_jobs(app: OnrampApp) -> None:
+        supervisor: TaskSupervisor = app.ctx.supervisor
+        supervisor.start("mail.dispatcher", app.ctx.dispatcher.run)
+        supervisor.start("invitations.expiry", expiry_job(settings.EXPIRY_INTERVAL))
 
     async def stop_background_jobs(app: OnrampApp) -> None:
         app.ctx.stop_report = await app.ctx.supervisor.stop(settings.SHUTDOWN_TASK_TIMEOUT)
@@ -56,7 +67,8 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
             still_open.append(f"db_connections:{db.open_connections()}")
         logger.info(
             "shutdown report: worker=%s pid=%d db_connections_closed=%d jobs_drained=%d "
-            "jobs_cancelled=%d jobs_failed=%d executors_closed=%d still_open=%s",
+            "jobs_cancelled=%d jobs_failed=%d executors_closed=%d emails_sent=%d "
+            "emails_handed_back=%d still_open=%s",
             worker_name(),
             os.getpid(),
             connections_closed,
@@ -64,11 +76,14 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
             len(report.cancelled),
             len(report.failed),
             executors_closed,
+            app.ctx.dispatcher.stats.sent,
+            app.ctx.dispatcher.stats.handed_back,
             ";".join(still_open) or "none",
         )
 
     if settings.MIGRATE_ON_START:
         app.main_process_start(apply_migrations)
     app.before_server_start(open_resources, priority=100)
+    app.after_server_start(start_background_jobs)
     app.before_server_stop(stop_background_jobs)
     app.after_server_stop(close_resources, priority=-100)

@@ -21,7 +21,12 @@ from app.settings import Settings
 
 logger = logging.getLogger("onramp.db")
 
-MODEL_MODULES = ("app.accounts.models", "app.vendors.models")
+MODEL_MODULES = (
+    "app.accounts.models",
+    "app.vendors.models",
+    "app.invitations.models",
+    "app.mail.models",
+)
 MIGRATIONS_MODULE = "app.migrations"
 
 

@@ -121,3 +121,27 @@ class VendorOut(BaseModel):
 class VendorPage(BaseModel):
     items: list[VendorOut]
     next_cursor: str | None
+
+
+PROFILE_FIELDS = tuple(field for field in VENDOR_FIELDS if field != "notes")
+
+
+class ProfileOut(BaseModel):
+    """The vendor as its own contact sees it (the organisation's notes stay private)."""
+
+    id: uuid.UUID
+    name: str
+    contact_email: str
+    phone: str | None
+    website: str | None
+    category: str | None
+    status: VendorStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProfilePatch(StrictModel):
+    """What a vendor's contact may keep up to date."""
+
+    phone: Phone | None = None
+    website: Website | None = None

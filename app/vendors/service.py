@@ -15,9 +15,9 @@ from tortoise.queryset import QuerySet
 
 from app.accounts.tokens import Principal
 from app.http.errors import Conflict, NotFound
-from app.pagination import decode_cursor, page
+from app.pagination import after_cursor, page
 from app.vendors.models import Vendor, VendorStatus
-from app.vendors.schemas import VENDOR_FIELDS, VendorCreate, VendorListQuery
+from app.vendors.schemas import PROFILE_FIELDS, VENDOR_FIELDS, VendorCreate, VendorListQuery
 
 _DUPLICATE = "A vendor with this contact email already exists in your organisation"
 # Status changes a client may ask for, from the statuses it may leave.
@@ -43,9 +43,7 @@ async def list_vendors(principal: Principal, query: VendorListQuery) -> dict[str
         rows = rows.filter(status=query.status)
     if query.q:
         rows = rows.filter(Q(name__icontains=query.q) | Q(contact_email__icontains=query.q))
-    if query.cursor:
-        created_at, last_id = decode_cursor(query.cursor)
-        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=last_id))
+    rows = after_cursor(rows, query.cursor)
     fetched = await (
         rows.order_by("-created_at", "-id").limit(query.limit + 1).values(*VENDOR_FIELDS)
     )
@@ -95,3 +93,25 @@ async def delete_vendor(principal: Principal, vendor_id: uuid.UUID) -> None:
 
 def vendor_out(vendor: Vendor) -> dict[str, Any]:
     return {field: getattr(vendor, field) for field in VENDOR_FIELDS}
+
+
+def _own_vendor(principal: Principal) -> QuerySet[Vendor]:
+    """A vendor contact's own vendor, and nothing else."""
+    return scoped(principal).filter(id=principal.vendor_id)
+
+
+async def get_profile(principal: Principal) -> dict[str, Any]:
+    row = await _own_vendor(principal).first().values(*PROFILE_FIELDS)
+    if row is None:
+        raise NotFound("Vendor not found")
+    return row
+
+
+async def update_profile(principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
+    vendor = await _own_vendor(principal).first()
+    if vendor is None:
+        raise NotFound("Vendor not found")
+    for field, value in changes.items():
+        setattr(vendor, field, value)
+    await vendor.save()
+    return {field: getattr(vendor, field) for field in PROFILE_FIELDS}

@@ -1,0 +1,1 @@
+"""Invitations: a vendor's contact is invited by email and accepts with a single-use token."""

@@ -1,0 +1,1 @@
+"""Durable email: the outbox table, its dispatcher, templates and transports."""

@@ -1,0 +1,45 @@
+"""A vendor contact's own vendor profile."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi, validate
+
+from app.accounts.models import Role
+from app.http import docs
+from app.http.auth import authorized, principal_of
+from app.vendors import service
+from app.vendors.schemas import ProfileOut, ProfilePatch
+
+bp = Blueprint("vendor_profile", url_prefix="/api/v1/vendor-profile")
+
+
+@bp.get("")
+@openapi.definition(
+    summary="The caller's own vendor (vendor contacts)",
+    tag="vendor profile",
+    secured=docs.BEARER,
+    response=[docs.ok(200, ProfileOut, "The vendor"), *docs.errors(401, 403, 404, 503)],
+)
+@authorized(Role.VENDOR)
+async def get_profile(request: Request) -> HTTPResponse:
+    return json(await service.get_profile(principal_of(request)))
+
+
+@bp.patch("")
+@openapi.definition(
+    summary="Update the contact fields of the caller's own vendor",
+    tag="vendor profile",
+    secured=docs.BEARER,
+    body=docs.body(ProfilePatch),
+    response=[
+        docs.ok(200, ProfileOut, "The updated vendor"),
+        *docs.errors(400, 401, 403, 404, 413, 415, 422, 503),
+    ],
+)
+@authorized(Role.VENDOR)
+@validate(json=ProfilePatch)
+async def update_profile(request: Request, body: ProfilePatch) -> HTTPResponse:
+    changes = body.model_dump(exclude_unset=True)
+    return json(await service.update_profile(principal_of(request), changes))
