@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+from app.accounts.models import Organization
+from app.vendors.models import Vendor
 
 
 class InvitationStatus(StrEnum):
@@ -31,10 +35,10 @@ class Invitation(Model):
     """
 
     id = fields.UUIDField(primary_key=True)
-    organization = fields.ForeignKeyField(
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="invitations", on_delete=fields.CASCADE
     )
-    vendor = fields.ForeignKeyField(
+    vendor: fields.ForeignKeyRelation[Vendor] = fields.ForeignKeyField(
         "models.Vendor", related_name="invitations", on_delete=fields.CASCADE
     )
     open_vendor_id = fields.UUIDField(null=True, unique=True)
@@ -43,10 +47,11 @@ class Invitation(Model):
     token_hash = fields.CharField(max_length=64, unique=True)
     status = fields.CharEnumField(InvitationStatus, max_length=16)
     expires_at = fields.DatetimeField()
-    sent_at = fields.DatetimeField(null=True)
+    # Nullable fields the service sets to None (Tortoise types them as non-null).
+    sent_at: fields.Field[datetime | None] = fields.DatetimeField(null=True)
     accepted_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
-    failure_reason = fields.TextField(null=True)
+    failure_reason: fields.Field[str | None] = fields.TextField(null=True)  # type: ignore[assignment]
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -13,7 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
@@ -251,9 +251,12 @@ async def expire_due() -> int:
     """Mark open invitations past their expiry as expired. Safe to run concurrently:
     each row changes once, whichever worker gets there first."""
     now = datetime.now(UTC)
-    expired_ids = await Invitation.filter(
-        status__in=OPEN_STATUSES, expires_at__lte=now
-    ).values_list("id", flat=True)
+    expired_ids = cast(
+        list[uuid.UUID],
+        await Invitation.filter(status__in=OPEN_STATUSES, expires_at__lte=now).values_list(
+            "id", flat=True
+        ),
+    )
     if not expired_ids:
         return 0
     count = 0

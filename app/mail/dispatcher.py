@@ -16,6 +16,7 @@ import logging
 import random
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any
 
 from app.mail import outbox
 from app.mail.models import OutboxEmail
@@ -37,7 +38,7 @@ class DispatchStats:
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
     """Exponential backoff with jitter: about base, 2 x base, 4 x base ... up to cap."""
-    delay = min(cap, base * (2 ** max(0, attempts - 1)))
+    delay = min(cap, base * 2.0 ** max(0, attempts - 1))
     return delay * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not security)
 
 
@@ -96,8 +97,8 @@ class Dispatcher:
         tasks = {
             asyncio.create_task(deliver_one(row), name=f"mail.send.{row.id}"): row for row in rows
         }
-        stopped = asyncio.create_task(stop.wait())
-        pending: set[asyncio.Task[None]] = set(tasks)
+        stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
+        pending: set[asyncio.Future[Any]] = set(tasks)
         try:
             while pending and not stop.is_set():
                 _, still = await asyncio.wait(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+from app.invitations.models import Invitation
 
 
 class OutboxStatus(StrEnum):
@@ -25,13 +28,13 @@ class OutboxEmail(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    invitation = fields.ForeignKeyField(
+    invitation: fields.ForeignKeyNullableRelation[Invitation] = fields.ForeignKeyField(
         "models.Invitation", related_name="emails", null=True, on_delete=fields.SET_NULL
     )
     kind = fields.CharField(max_length=32)
     to_address = fields.CharField(max_length=320)
     message_id = fields.CharField(max_length=255)
-    context = fields.JSONField()
+    context: fields.JSONField[dict[str, Any]] = fields.JSONField()
     secret = fields.TextField(null=True)
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.QUEUED)
     attempts = fields.IntField(default=0)

@@ -77,7 +77,8 @@ async def claim(batch_size: int, lease_seconds: float, *, postgres: bool) -> lis
     token = secrets.token_hex(16)
     if postgres:
         connection = Tortoise.get_connection("default")
-        _, rows = await connection.execute_query(_PG_CLAIM, [lease_seconds, token, batch_size])
+        # execute_query_dict fetches rows (execute_query drops RETURNING for UPDATEs).
+        rows = await connection.execute_query_dict(_PG_CLAIM, [lease_seconds, token, batch_size])
         if not rows:
             return []
     else:

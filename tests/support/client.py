@@ -9,6 +9,7 @@ request and never removes it there.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 from typing import Any
 
@@ -75,6 +76,26 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("delete", path, **kwargs)
+
+    def wait_until(self, predicate: Any, timeout: float = 20.0) -> None:
+        """Let the server's loop (and its background jobs) run until `predicate()` holds.
+
+        Between requests the in-process server's loop is idle; background jobs only make
+        progress while something runs on it.
+        """
+
+        async def holds() -> bool:
+            result = predicate()
+            return bool(await result) if inspect.isawaitable(result) else bool(result)
+
+        async def poll() -> None:
+            deadline = self.loop.time() + timeout
+            while not await holds():
+                if self.loop.time() > deadline:
+                    raise TimeoutError(f"condition not met within {timeout}s")
+                await asyncio.sleep(0.02)
+
+        self.loop.run_until_complete(poll())
 
     def run(self, coro: Any) -> Any:
         """Run a coroutine on the server's loop (e.g. a service call or a DB check)."""

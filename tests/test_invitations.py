@@ -1,0 +1,372 @@
+"""Invitations end to end in one process: real SMTP (aiosmtpd), real HTTP, real database."""
+
+from __future__ import annotations
+
+import hashlib
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from app.invitations import service as invitations
+from app.invitations.models import Invitation
+from app.mail import outbox
+from app.mail.models import OutboxEmail, OutboxStatus
+from app.settings import Settings
+from app.vendors.models import Vendor
+from tests.conftest import make_app
+from tests.support.accounts import PASSWORD, create_vendor, signup
+from tests.support.client import ApiClient, free_port
+from tests.support.smtp import SmtpServer, html_of, smtp_settings, text_of, token_in
+
+LOOKUP = "/api/v1/invitations/lookup"
+ACCEPT = "/api/v1/invitations/accept"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_api(settings: Settings, smtp: SmtpServer) -> Iterator[ApiClient]:
+    app = make_app(
+        settings.replace(
+            **smtp_settings(smtp.port),
+            PUBLIC_BASE_URL="https://onramp.example.com",
+            DISPATCH_POLL_INTERVAL=0.2,
+        )
+    )
+    with ApiClient(app) as client:
+        client.token = signup(client, org="Acme & <Sons>")["access_token"]
+        yield client
+
+
+async def invitation_status_is(invitation_id: str, status: str) -> bool:
+    return await Invitation.exists(id=invitation_id, status=status)
+
+
+def invite(api: ApiClient, vendor_id: str, **body: Any) -> dict[str, Any]:
+    response = api.post(f"/api/v1/vendors/{vendor_id}/invitations", json=body)
+    assert response.status_code == 202, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def receive(api: ApiClient, smtp: SmtpServer, count: int) -> list[Any]:
+    api.wait_until(lambda: len(smtp.messages) >= count)
+    return smtp.messages
+
+
+def accept(api: ApiClient, token: str, name: str = "Vera Vendor") -> Any:
+    return api.post(
+        ACCEPT, json={"token": token, "full_name": name, "password": PASSWORD}, token=""
+    )
+
+
+def test_invite_email_lookup_accept_then_token_is_spent(
+    mail_api: ApiClient, smtp: SmtpServer
+) -> None:
+    vendor = create_vendor(
+        mail_api, mail_api.token or "", name="Bolt <b>Co</b>", contact_email="vera@bolt.example.com"
+    )
+    invitation = invite(mail_api, vendor["id"], message="Welcome <script>alert(1)</script>")
+    assert invitation["status"] == "pending"
+    assert invitation["email"] == "vera@bolt.example.com"
+    assert mail_api.get(f"/api/v1/vendors/{vendor['id']}").json()["status"] == "invited"
+
+    [email] = receive(mail_api, smtp, 1)
+    assert email["To"] == "vera@bolt.example.com"
+    assert email["Message-ID"].startswith("<") and email["Message-ID"].endswith(">")
+    assert "Acme & <Sons>" in email["Subject"]
+    token = token_in(email)
+    assert f"https://onramp.example.com/invite?token={token}" in text_of(email)
+    html = html_of(email)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Acme &amp; &lt;Sons&gt;" in html and "Bolt &lt;b&gt;Co&lt;/b&gt;" in html
+    mail_api.wait_until(lambda: invitation_status_is(invitation["id"], "sent"))
+
+    looked_up = mail_api.get(LOOKUP, params={"token": token}, token="")
+    assert looked_up.status_code == 200
+    assert looked_up.json()["organization_name"] == "Acme & <Sons>"
+    assert looked_up.json()["vendor_name"] == "Bolt <b>Co</b>"
+    assert looked_up.json()["email"] == "vera@bolt.example.com"
+
+    accepted = accept(mail_api, token)
+    assert accepted.status_code == 201, accepted.text
+    body = accepted.json()
+    assert body["vendor"]["status"] == "active"
+    assert body["user"]["email"] == "vera@bolt.example.com"
+    contact_token = body["access_token"]
+    me = mail_api.get("/api/v1/me", token=contact_token).json()
+    assert me["role"] == "vendor" and me["vendor_id"] == vendor["id"]
+
+    listed = mail_api.get(f"/api/v1/vendors/{vendor['id']}/invitations").json()["items"]
+    assert [i["status"] for i in listed] == ["accepted"]
+
+    assert accept(mail_api, token).status_code == 410  # single use
+    assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 410
+
+    # The contact can sign in and keep their own profile up to date, nothing more.
+    login = mail_api.post(
+        "/api/v1/auth/login",
+        json={"email": "vera@bolt.example.com", "password": PASSWORD},
+        token="",
+    )
+    contact = login.json()["access_token"]
+    profile = mail_api.get("/api/v1/vendor-profile", token=contact)
+    assert profile.status_code == 200 and "notes" not in profile.json()
+    patched = mail_api.patch("/api/v1/vendor-profile", json={"phone": "+1 555 0100"}, token=contact)
+    assert patched.json()["phone"] == "+1 555 0100"
+    assert (
+        mail_api.patch("/api/v1/vendor-profile", json={"notes": "x"}, token=contact).status_code
+        == 422
+    )
+    assert mail_api.get("/api/v1/vendors", token=contact).status_code == 403
+    assert mail_api.get("/api/v1/vendor-profile").status_code == 403  # owner has no profile
+
+
+def test_token_is_stored_only_as_a_hash(mail_api: ApiClient, smtp: SmtpServer) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invitation = invite(mail_api, vendor["id"])
+    row = mail_api.run(OutboxEmail.get(invitation_id=invitation["id"]))
+    [email] = receive(mail_api, smtp, 1)
+    token = token_in(email)
+    stored = mail_api.run(Invitation.get(id=invitation["id"]))
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert len(token) >= 43  # 32 random bytes, URL-safe
+    assert token not in str(row.secret) and token not in str(row.context)
+    mail_api.wait_until(lambda: OutboxEmail.exists(id=row.id, status="sent"))
+    sent_row = mail_api.run(OutboxEmail.get(id=row.id))
+    assert sent_row.secret is None  # the sealed token is erased once sent
+
+
+@pytest.mark.parametrize("token", ["x" * 43, "", "short"])
+def test_wrong_token_is_410_or_422(mail_api: ApiClient, token: str) -> None:
+    response = mail_api.get(LOOKUP, params={"token": token}, token="")
+    assert response.status_code == (410 if len(token) >= 16 else 422)
+    assert accept(mail_api, token).status_code == (410 if len(token) >= 16 else 422)
+
+
+def test_one_open_invitation_per_vendor(mail_api: ApiClient, smtp: SmtpServer) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    first = invite(mail_api, vendor["id"])
+    second = mail_api.post(f"/api/v1/vendors/{vendor['id']}/invitations", json={})
+    assert second.status_code == 409
+    revoked = mail_api.post(f"/api/v1/invitations/{first['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    assert mail_api.post(f"/api/v1/invitations/{first['id']}/revoke").status_code == 409
+    assert mail_api.get(f"/api/v1/vendors/{vendor['id']}").json()["status"] == "draft"
+    invite(mail_api, vendor["id"], email="other.person@bolt.example.com")
+
+
+def test_revoked_token_is_410(mail_api: ApiClient, smtp: SmtpServer) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invitation = invite(mail_api, vendor["id"])
+    token = token_in(receive(mail_api, smtp, 1)[0])
+    mail_api.post(f"/api/v1/invitations/{invitation['id']}/revoke")
+    assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 410
+    assert accept(mail_api, token).status_code == 410
+    assert mail_api.post(f"/api/v1/invitations/{invitation['id']}/resend").status_code == 409
+
+
+def test_resend_sends_a_new_token_and_kills_the_old(mail_api: ApiClient, smtp: SmtpServer) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invitation = invite(mail_api, vendor["id"])
+    old = token_in(receive(mail_api, smtp, 1)[0])
+    resent = mail_api.post(f"/api/v1/invitations/{invitation['id']}/resend")
+    assert resent.status_code == 202
+    assert resent.json()["status"] == "pending"
+    new = token_in(receive(mail_api, smtp, 2)[1])
+    assert new != old
+    assert mail_api.get(LOOKUP, params={"token": old}, token="").status_code == 410
+    assert accept(mail_api, old).status_code == 410
+    assert accept(mail_api, new).status_code == 201
+    assert mail_api.post(f"/api/v1/invitations/{invitation['id']}/resend").status_code == 409
+
+
+def test_expired_token_is_410_and_the_expiry_job_marks_it(
+    mail_api: ApiClient, smtp: SmtpServer
+) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invitation = invite(mail_api, vendor["id"])
+    token = token_in(receive(mail_api, smtp, 1)[0])
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    mail_api.run(Invitation.filter(id=invitation["id"]).update(expires_at=past))
+    assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 410
+    assert accept(mail_api, token).status_code == 410
+    assert mail_api.run(invitations.expire_due()) == 1
+    assert mail_api.run(invitations.expire_due()) == 0  # idempotent
+    assert mail_api.run(Invitation.get(id=invitation["id"])).status == "expired"
+    invite(mail_api, vendor["id"])  # an expired invitation is not open
+
+
+def test_accept_validates_password_and_existing_accounts(
+    mail_api: ApiClient, smtp: SmtpServer
+) -> None:
+    signup(mail_api, email="taken@bolt.example.com", org="Elsewhere")
+    vendor = create_vendor(mail_api, mail_api.token or "", contact_email="taken@bolt.example.com")
+    invite(mail_api, vendor["id"])
+    token = token_in(receive(mail_api, smtp, 1)[0])
+    short = mail_api.post(
+        ACCEPT, json={"token": token, "full_name": "V", "password": "short"}, token=""
+    )
+    assert short.status_code == 422
+    assert accept(mail_api, token).status_code == 409
+    assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 200  # not spent
+
+
+def test_other_organisations_cannot_touch_invitations(
+    mail_api: ApiClient, smtp: SmtpServer
+) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invitation = invite(mail_api, vendor["id"])
+    rival = signup(mail_api, org="Rival")["access_token"]
+    for response in (
+        mail_api.post(f"/api/v1/vendors/{vendor['id']}/invitations", json={}, token=rival),
+        mail_api.get(f"/api/v1/vendors/{vendor['id']}/invitations", token=rival),
+        mail_api.post(f"/api/v1/invitations/{invitation['id']}/resend", token=rival),
+        mail_api.post(f"/api/v1/invitations/{invitation['id']}/revoke", token=rival),
+    ):
+        assert response.status_code == 404
+
+
+def test_archived_vendor_cannot_be_invited(mail_api: ApiClient) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    mail_api.patch(f"/api/v1/vendors/{vendor['id']}", json={"status": "archived"})
+    response = mail_api.post(f"/api/v1/vendors/{vendor['id']}/invitations", json={})
+    assert response.status_code == 409
+
+
+def test_smtp_down_at_first_then_up_delivers_after_a_retry(settings: Settings) -> None:
+    port = free_port()  # nothing listens there yet
+    app = make_app(
+        settings.replace(
+            **smtp_settings(port), DISPATCH_POLL_INTERVAL=0.1, DISPATCH_BACKOFF_BASE=0.3
+        )
+    )
+    with ApiClient(app) as api:
+        api.token = signup(api)["access_token"]
+        vendor = create_vendor(api, api.token)
+        invitation = invite(api, vendor["id"])
+        api.wait_until(
+            lambda: OutboxEmail.exists(invitation_id=invitation["id"], last_error__isnull=False)
+        )
+        row = api.run(OutboxEmail.get(invitation_id=invitation["id"]))
+        assert row.status == "queued" and "Connect" in (row.last_error or "")
+        with SmtpServer(port=port) as smtp:
+            [email] = receive(api, smtp, 1)
+            assert email["To"] == vendor["contact_email"]
+            api.wait_until(lambda: invitation_status_is(invitation["id"], "sent"))
+        assert api.run(OutboxEmail.get(id=row.id)).attempts >= 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "attempts"), [("451 4.3.0 mailbox busy", 3), ("550 5.1.1 no such user", 1)]
+)
+def test_smtp_failing_marks_the_invitation_failed_with_the_reason(
+    settings: Settings, reply: str, attempts: int
+) -> None:
+    with SmtpServer(reply=reply) as smtp:
+        app = make_app(
+            settings.replace(
+                **smtp_settings(smtp.port),
+                DISPATCH_POLL_INTERVAL=0.05,
+                DISPATCH_BACKOFF_BASE=0.05,
+                DISPATCH_MAX_ATTEMPTS=3,
+            )
+        )
+        with ApiClient(app) as api:
+            api.token = signup(api)["access_token"]
+            vendor = create_vendor(api, api.token)
+            invitation = invite(api, vendor["id"])
+            api.wait_until(lambda: invitation_status_is(invitation["id"], "failed"))
+            listed = api.get(f"/api/v1/vendors/{vendor['id']}/invitations").json()["items"][0]
+            assert listed["status"] == "failed"
+            assert reply.split()[0] in listed["failure_reason"]
+            row = api.run(OutboxEmail.get(invitation_id=invitation["id"]))
+            assert row.status == "failed" and row.attempts == attempts and row.secret is None
+            assert smtp.recorder.refused == attempts
+            invite(api, vendor["id"])  # a failed invitation is not open: a new one may go
+
+
+def test_file_backend_writes_eml_files(settings: Settings, tmp_path: Any) -> None:
+    outbox_dir = tmp_path / "mails"
+    app = make_app(
+        settings.replace(SMTP_HOST="", OUTBOX_DIR=str(outbox_dir), DISPATCH_POLL_INTERVAL=0.1)
+    )
+    with ApiClient(app) as api:
+        api.token = signup(api)["access_token"]
+        vendor = create_vendor(api, api.token)
+        invite(api, vendor["id"])
+        api.wait_until(lambda: len(list(outbox_dir.glob("*.eml"))) == 1)
+        content = next(outbox_dir.glob("*.eml")).read_text()
+        assert "/invite?token=" in content and vendor["contact_email"] in content
+
+
+def test_concurrent_claims_take_disjoint_rows(mail_api: ApiClient) -> None:
+    postgres = mail_api.app.ctx.settings.uses_postgres
+
+    async def scenario() -> list[list[int]]:
+        await mail_api.app.ctx.supervisor.stop(timeout=5)  # no dispatcher competing here
+        for n in range(30):
+            await outbox.enqueue(
+                kind=outbox.INVITATION_KIND,
+                to_address=f"c{n}@example.com",
+                message_id=f"<{n}@test>",
+                context={},
+                sealed_secret=None,
+                invitation_id=None,
+            )
+        claims: list[list[int]] = []
+        while True:  # four claimers at once, until nothing is left
+            rounds = await asyncio.gather(
+                *(outbox.claim(8, 60, postgres=postgres) for _ in range(4))
+            )
+            if not any(rounds):
+                return claims
+            claims += [[row.id for row in rows] for rows in rounds]
+
+    claims = mail_api.run(scenario())
+    claimed = [row_id for claim in claims for row_id in claim]
+    assert len(claimed) == len(set(claimed)) == 30  # every row once, none twice
+    # A row whose lease has run out is claimed again.
+    expired = datetime.now(UTC) - timedelta(seconds=1)
+    mail_api.run(OutboxEmail.filter(id=claimed[0]).update(claimed_until=expired))
+    again = mail_api.run(outbox.claim(5, 60, postgres=postgres))
+    assert [row.id for row in again] == [claimed[0]]
+
+
+def test_outbox_depth_counts_queued_and_failed(mail_api: ApiClient) -> None:
+    assert mail_api.run(outbox.depth()) == {"queued": 0, "failed": 0}
+    mail_api.run(
+        OutboxEmail.create(
+            kind="x",
+            to_address="a@example.com",
+            message_id="<a@t>",
+            context={},
+            next_attempt_at=datetime.now(UTC) + timedelta(hours=1),
+        )
+    )
+    mail_api.run(
+        OutboxEmail.create(
+            kind="x",
+            to_address="b@example.com",
+            message_id="<b@t>",
+            context={},
+            status=OutboxStatus.FAILED,
+            next_attempt_at=datetime.now(UTC),
+        )
+    )
+    assert mail_api.run(outbox.depth()) == {"queued": 1, "failed": 1}
+
+
+def test_vendor_delete_removes_its_invitations(mail_api: ApiClient) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invite(mail_api, vendor["id"])
+    assert mail_api.delete(f"/api/v1/vendors/{vendor['id']}").status_code == 204
+    assert mail_api.run(Invitation.filter(vendor_id=vendor["id"]).count()) == 0
+    assert mail_api.run(Vendor.filter(id=vendor["id"]).count()) == 0
