@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import asyncio
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -80,13 +80,16 @@ def test_invite_email_lookup_accept_then_token_is_spent(
 
     [email] = receive(mail_api, smtp, 1)
     assert email["To"] == "vera@bolt.example.com"
-    assert email["Message-ID"].startswith("<") and email["Message-ID"].endswith(">")
+    assert email["Message-ID"].startswith("<")
+    assert email["Message-ID"].endswith(">")
     assert "Acme & <Sons>" in email["Subject"]
     token = token_in(email)
     assert f"https://onramp.example.com/invite?token={token}" in text_of(email)
     html = html_of(email)
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "Acme &amp; &lt;Sons&gt;" in html and "Bolt &lt;b&gt;Co&lt;/b&gt;" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "Acme &amp; &lt;Sons&gt;" in html
+    assert "Bolt &lt;b&gt;Co&lt;/b&gt;" in html
     mail_api.wait_until(lambda: invitation_status_is(invitation["id"], "sent"))
 
     looked_up = mail_api.get(LOOKUP, params={"token": token}, token="")
@@ -102,7 +105,8 @@ def test_invite_email_lookup_accept_then_token_is_spent(
     assert body["user"]["email"] == "vera@bolt.example.com"
     contact_token = body["access_token"]
     me = mail_api.get("/api/v1/me", token=contact_token).json()
-    assert me["role"] == "vendor" and me["vendor_id"] == vendor["id"]
+    assert me["role"] == "vendor"
+    assert me["vendor_id"] == vendor["id"]
 
     listed = mail_api.get(f"/api/v1/vendors/{vendor['id']}/invitations").json()["items"]
     assert [i["status"] for i in listed] == ["accepted"]
@@ -118,7 +122,8 @@ def test_invite_email_lookup_accept_then_token_is_spent(
     )
     contact = login.json()["access_token"]
     profile = mail_api.get("/api/v1/vendor-profile", token=contact)
-    assert profile.status_code == 200 and "notes" not in profile.json()
+    assert profile.status_code == 200
+    assert "notes" not in profile.json()
     patched = mail_api.patch("/api/v1/vendor-profile", json={"phone": "+1 555 0100"}, token=contact)
     assert patched.json()["phone"] == "+1 555 0100"
     assert (
@@ -138,7 +143,8 @@ def test_token_is_stored_only_as_a_hash(mail_api: ApiClient, smtp: SmtpServer) -
     stored = mail_api.run(Invitation.get(id=invitation["id"]))
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert len(token) >= 43  # 32 random bytes, URL-safe
-    assert token not in str(row.secret) and token not in str(row.context)
+    assert token not in str(row.secret)
+    assert token not in str(row.context)
     mail_api.wait_until(lambda: OutboxEmail.exists(id=row.id, status="sent"))
     sent_row = mail_api.run(OutboxEmail.get(id=row.id))
     assert sent_row.secret is None  # the sealed token is erased once sent
@@ -157,7 +163,8 @@ def test_one_open_invitation_per_vendor(mail_api: ApiClient, smtp: SmtpServer) -
     second = mail_api.post(f"/api/v1/vendors/{vendor['id']}/invitations", json={})
     assert second.status_code == 409
     revoked = mail_api.post(f"/api/v1/invitations/{first['id']}/revoke")
-    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
     assert mail_api.post(f"/api/v1/invitations/{first['id']}/revoke").status_code == 409
     assert mail_api.get(f"/api/v1/vendors/{vendor['id']}").json()["status"] == "draft"
     invite(mail_api, vendor["id"], email="other.person@bolt.example.com")
@@ -256,7 +263,8 @@ def test_smtp_down_at_first_then_up_delivers_after_a_retry(settings: Settings) -
             lambda: OutboxEmail.exists(invitation_id=invitation["id"], last_error__isnull=False)
         )
         row = api.run(OutboxEmail.get(invitation_id=invitation["id"]))
-        assert row.status == "queued" and "Connect" in (row.last_error or "")
+        assert row.status == "queued"
+        assert "Connect" in (row.last_error or "")
         with SmtpServer(port=port) as smtp:
             [email] = receive(api, smtp, 1)
             assert email["To"] == vendor["contact_email"]
@@ -288,7 +296,9 @@ def test_smtp_failing_marks_the_invitation_failed_with_the_reason(
             assert listed["status"] == "failed"
             assert reply.split()[0] in listed["failure_reason"]
             row = api.run(OutboxEmail.get(invitation_id=invitation["id"]))
-            assert row.status == "failed" and row.attempts == attempts and row.secret is None
+            assert row.status == "failed"
+            assert row.attempts == attempts
+            assert row.secret is None
             assert smtp.recorder.refused == attempts
             invite(api, vendor["id"])  # a failed invitation is not open: a new one may go
 
@@ -304,7 +314,8 @@ def test_file_backend_writes_eml_files(settings: Settings, tmp_path: Any) -> Non
         invite(api, vendor["id"])
         api.wait_until(lambda: len(list(outbox_dir.glob("*.eml"))) == 1)
         content = next(outbox_dir.glob("*.eml")).read_text()
-        assert "/invite?token=" in content and vendor["contact_email"] in content
+        assert "/invite?token=" in content
+        assert vendor["contact_email"] in content
 
 
 def test_concurrent_claims_take_disjoint_rows(mail_api: ApiClient) -> None:
