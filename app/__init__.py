@@ -20,8 +20,9 @@ from app.http.registry import register_blueprints
 from app.http.request import ApiRequest
 from app.http.request_id import stamp_request_id
 from app.lifecycle import install_lifecycle
-from app.logs import logging_config
 from app.mail.sealing import Sealer
+from app.observability.logs import logging_config
+from app.observability.requests import make_observers
 from app.settings import Settings, load_settings
 from app.types import OnrampApp
 
@@ -41,7 +42,7 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         loads=jsonutil.loads,
         request_class=ApiRequest,
         error_handler=ApiErrorHandler(show_details=settings.SHOW_ERROR_DETAILS),
-        log_config=logging_config(settings.LOG_LEVEL),
+        log_config=logging_config(settings.LOG_LEVEL, settings.LOG_FORMAT),
     )
     app.config.update(_sanic_config(settings))
     app.ctx.settings = settings
@@ -54,6 +55,13 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         )
 
     app.register_middleware(stamp_request_id, "response", priority=10)
+    record_metrics = settings.METRICS_MODE != "off"
+    if record_metrics or settings.REQUEST_LOG:
+        on_request, on_response = make_observers(
+            record_metrics=record_metrics, log_requests=settings.REQUEST_LOG
+        )
+        app.register_middleware(on_request, "request", priority=100)
+        app.register_middleware(on_response, "response", priority=5)
     if settings.COMPRESS_LEVEL > 0:
         # Lowest priority: compress the body once every other middleware is done with it.
         compressor = make_compressor(
@@ -85,4 +93,8 @@ def _sanic_config(settings: Settings) -> dict[str, Any]:
         "OAS_AUTODOC": False,
         "CORS_ORIGINS": settings.CORS_ORIGINS,
         "HEALTH": False,
+        # Behind a reverse proxy (see README, Production).
+        "FORWARDED_SECRET": settings.FORWARDED_SECRET or None,
+        "PROXIES_COUNT": settings.PROXIES_COUNT or None,
+        "REAL_IP_HEADER": settings.REAL_IP_HEADER or None,
     }

@@ -90,6 +90,14 @@ class Settings:
     DISPATCH_BACKOFF_MAX: float = 3600.0
     DISPATCH_DRAIN_TIMEOUT: float = 8.0
     EXPIRY_INTERVAL: float = 60.0
+    METRICS_MODE: str = "off"
+    METRICS_TOKEN: str = ""
+    METRICS_SAMPLE_INTERVAL: float = 5.0
+    LOG_FORMAT: str = "text"
+    REQUEST_LOG: bool = False
+    FORWARDED_SECRET: str = ""
+    PROXIES_COUNT: int = 0
+    REAL_IP_HEADER: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -116,6 +124,12 @@ class Settings:
             raise SettingsError("COMPRESS_LEVEL must be 0..9 (0 turns compression off)")
         if self.HASH_WORKERS < 1:
             raise SettingsError("HASH_WORKERS must be at least 1")
+        if self.METRICS_MODE not in {"off", "public", "token"}:
+            raise SettingsError("METRICS_MODE must be off, public or token")
+        if self.METRICS_MODE == "token" and len(self.METRICS_TOKEN) < 16:
+            raise SettingsError("METRICS_MODE=token needs a METRICS_TOKEN of 16+ characters")
+        if self.LOG_FORMAT not in {"text", "json"}:
+            raise SettingsError("LOG_FORMAT must be text or json")
         if self.SMTP_TLS and self.SMTP_STARTTLS:
             raise SettingsError("SMTP_TLS (implicit TLS) and SMTP_STARTTLS exclude each other")
         if self.DISPATCH_DRAIN_TIMEOUT >= self.SHUTDOWN_TASK_TIMEOUT:

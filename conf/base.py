@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
         "blueprints.vendors",
         "blueprints.invitations",
         "blueprints.vendor_profile",
+        "blueprints.metrics",
     ),
     "DOCS_ENABLED": False,
     "CORS_ORIGINS": "",
@@ -68,4 +69,16 @@ DEFAULTS: dict[str, Any] = {
     # On stop: how long in-flight sends may finish before their rows are handed back.
     "DISPATCH_DRAIN_TIMEOUT": 8.0,
     "EXPIRY_INTERVAL": 60.0,
+    # /metrics: off, public (e.g. on a private network) or token (Authorization: Bearer).
+    "METRICS_MODE": "off",
+    "METRICS_TOKEN": "",
+    "METRICS_SAMPLE_INTERVAL": 5.0,
+    # text for people, json (one object per line) for log shippers.
+    "LOG_FORMAT": "text",
+    # One line per request from the app (route template, status, duration, request id).
+    "REQUEST_LOG": False,
+    # Behind a proxy: see Sanic's docs on FORWARDED_SECRET / PROXIES_COUNT / REAL_IP_HEADER.
+    "FORWARDED_SECRET": "",
+    "PROXIES_COUNT": 0,
+    "REAL_IP_HEADER": "",
 }

@@ -10,4 +10,5 @@ OVERRIDES: dict[str, Any] = {
     "DOCS_ENABLED": True,
     "ACCESS_LOG": True,
     "SHOW_ERROR_DETAILS": True,
+    "METRICS_MODE": "public",
 }

@@ -15,4 +15,6 @@ OVERRIDES: dict[str, Any] = {
     "RESPONSE_TIMEOUT": 30.0,
     "GRACEFUL_SHUTDOWN_TIMEOUT": 15.0,
     "REQUEST_MAX_SIZE": 1_048_576,
+    "LOG_FORMAT": "json",
+    "REQUEST_LOG": True,
 }

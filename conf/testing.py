@@ -8,6 +8,7 @@ OVERRIDES: dict[str, Any] = {
     "DOCS_ENABLED": True,
     "ACCESS_LOG": False,
     "LOG_LEVEL": "WARNING",
+    "METRICS_MODE": "public",
     # Cheap hashes keep the suite fast; production parameters are tested explicitly.
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 8192,

@@ -17,19 +17,18 @@ import os
 from app.accounts.passwords import Passwords
 from app.accounts.service import Accounts
 from app.invitations.jobs import expiry_job
+from app.lifecycle.accept import stop_accepting
 from app.lifecycle.db import Database, migrate
 from app.lifecycle.executor import BlockingExecutor
 from app.lifecycle.tasks import StopReport, TaskSupervisor
 from app.mail.dispatcher import Dispatcher
 from app.mail.transports import make_transport
+from app.observability import metrics
+from app.observability.logs import worker_name
 from app.settings import Settings
 from app.types import OnrampApp
 
 logger = logging.getLogger("onramp.lifecycle")
-
-
-def worker_name() -> str:
-    return os.environ.get("SANIC_WORKER_NAME", "main")
 
 
 def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
@@ -37,6 +36,14 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
 
     async def apply_migrations(app: OnrampApp) -> None:
         await migrate(settings)
+
+    created_metrics_dir = not os.environ.get(metrics.MULTIPROC_ENV)
+
+    async def prepare_metrics(app: OnrampApp) -> None:
+        app.ctx.metrics_dir = metrics.prepare_multiprocess_dir()
+
+    async def remove_metrics(app: OnrampApp) -> None:
+        metrics.remove_multiprocess_dir(app.ctx.metrics_dir, created=created_metrics_dir)
 
     async def open_resources(app: OnrampApp) -> None:
         app.ctx.db = Database(settings)
@@ -52,14 +59,19 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
         supervisor: TaskSupervisor = app.ctx.supervisor
         supervisor.start("mail.dispatcher", app.ctx.dispatcher.run)
         supervisor.start("invitations.expiry", expiry_job(settings.EXPIRY_INTERVAL))
+        if settings.METRICS_MODE != "off":
+            interval = settings.METRICS_SAMPLE_INTERVAL
+            supervisor.start("metrics.sampler", metrics.sampler_job(app, interval))
 
     async def stop_background_jobs(app: OnrampApp) -> None:
+        await stop_accepting(app)
         app.ctx.stop_report = await app.ctx.supervisor.stop(settings.SHUTDOWN_TASK_TIMEOUT)
 
     async def close_resources(app: OnrampApp) -> None:
         db: Database = app.ctx.db
         connections_closed = await db.close()
         executors_closed = app.ctx.executor.shutdown()
+        metrics.worker_stopped()
         report: StopReport = app.ctx.stop_report
         still_running = [name for name, alive in app.ctx.supervisor.running().items() if alive]
         still_open = [f"jobs:{','.join(still_running)}"] if still_running else []
@@ -83,6 +95,9 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
 
     if settings.MIGRATE_ON_START:
         app.main_process_start(apply_migrations)
+    if settings.METRICS_MODE != "off":
+        app.main_process_start(prepare_metrics)
+        app.main_process_stop(remove_metrics)
     app.before_server_start(open_resources, priority=100)
     app.after_server_start(start_background_jobs)
     app.before_server_stop(stop_background_jobs)

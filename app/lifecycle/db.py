@@ -42,8 +42,9 @@ def tortoise_config(settings: Settings, *, pool_max: int | None = None) -> dict[
         # Several workers share one file: wait for the writer instead of failing.
         credentials.setdefault("busy_timeout", 5000)
     else:
-        credentials["minsize"] = settings.DB_POOL_MIN
-        credentials["maxsize"] = pool_max or settings.DB_POOL_MAX
+        maxsize = pool_max or settings.DB_POOL_MAX
+        credentials["minsize"] = min(settings.DB_POOL_MIN, maxsize)
+        credentials["maxsize"] = maxsize
         credentials["application_name"] = settings.DB_APPLICATION_NAME
         credentials["timeout"] = settings.DB_CONNECT_TIMEOUT
     return {

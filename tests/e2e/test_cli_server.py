@@ -46,7 +46,7 @@ def test_two_workers_serve_then_stop_cleanly(e2e_database_url: str, tmp_path: Pa
     reports = re.findall(r"shutdown report: worker=\S+ pid=\d+ .*", output)
     assert len(reports) == 2, output
     for report in reports:
-        assert "jobs_drained=3 jobs_cancelled=0 jobs_failed=0 executors_closed=1" in report
+        assert "jobs_drained=4 jobs_cancelled=0 jobs_failed=0 executors_closed=1" in report
     # The job awaited its cleanup after the stop signal, in both workers.
     assert len(marker.read_text().splitlines()) == 2
     if e2e_database_url.startswith("postgres"):

@@ -97,7 +97,7 @@ def test_sigterm_mid_delivery_hands_back_and_restart_sends_each_once(
             server.wait_ready()
             invite_many(server.url, 40)
             smtp.wait_for(3)
-            code, seconds = server.stop(signal.SIGTERM)
+            code, _ = server.stop(signal.SIGTERM)
             first_output = server.output()
         sent_before_restart = len(smtp.messages)
         assert code == 0, first_output

@@ -1,0 +1,1 @@
+"""What operators see: metrics, structured logs, per-request timing."""

@@ -1,0 +1,40 @@
+"""Prometheus metrics of this host's workers at /metrics (METRICS_MODE decides who may read)."""
+
+from __future__ import annotations
+
+import hmac
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, raw
+from sanic_ext import openapi
+
+from app.http import docs
+from app.http.errors import NotFound, Unauthorized
+from app.mail import outbox
+from app.observability import metrics
+
+bp = Blueprint("metrics")
+
+
+@bp.get("/metrics")
+@openapi.definition(
+    summary="Prometheus metrics of this host",
+    tag="operations",
+    response=[
+        docs.ok(200, None, "Prometheus text exposition format"),
+        *docs.errors(401, 404, 503),
+    ],
+)
+async def metrics_endpoint(request: Request) -> HTTPResponse:
+    settings = request.app.ctx.settings
+    if settings.METRICS_MODE == "off":
+        raise NotFound(f"Requested URL {request.path} not found")
+    if settings.METRICS_MODE == "token":
+        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        expected = settings.METRICS_TOKEN.encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+            raise Unauthorized("Send the metrics token: Authorization: Bearer <token>")
+    metrics.sample_worker(request.app)
+    body = metrics.render(await outbox.depth())
+    return raw(body, content_type=CONTENT_TYPE_LATEST)

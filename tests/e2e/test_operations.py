@@ -1,0 +1,299 @@
+"""Operating the real CLI server: production profile, metrics across workers,
+zero-downtime reload under load, and dev auto-reload without leaks."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import psutil
+import pytest
+
+from tests.support import databases
+from tests.support.client import free_port
+from tests.support.load import LoadResult, run_load
+from tests.support.server import ROOT, SANIC, ServerProcess, leak_markers_in
+
+STRONG_SECRET = "kX9f2-Lq8mZr4Tn7Wb1Yc6Hd3Jp0Vs5Ge_A-" + secrets.token_hex(8)
+needs_postgres = pytest.mark.skipif(
+    databases.backend() != "postgres",
+    reason="counts PostgreSQL sessions; runs in the ONRAMP_TEST_DB=postgres pass",
+)
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+def production_env(database_url: str, **extra: str) -> dict[str, str]:
+    return {
+        "APP_ENV": "production",
+        "SECRET_KEY": STRONG_SECRET,
+        "DATABASE_URL": database_url,
+        "OUTBOX_DIR": str(Path(database_url.rsplit("/", 1)[-1])),
+        **extra,
+    }
+
+
+def test_production_refuses_a_weak_secret_key(tmp_path: Path) -> None:
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "changeme"}
+    result = subprocess.run(
+        [str(SANIC), "server:app", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "refusing to start" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_docs_are_off_in_production_and_on_in_development(
+    e2e_database_url: str, tmp_path: Path
+) -> None:
+    prod = production_env(e2e_database_url)
+    migrate(prod)
+    with ServerProcess(prod, workers=1, log_path=tmp_path / "prod.log") as server:
+        server.wait_ready()
+        assert httpx.get(f"{server.url}/docs", timeout=5).status_code == 404
+        assert httpx.get(f"{server.url}/docs/openapi.json", timeout=5).status_code == 404
+        server.stop()
+    dev = {"APP_ENV": "development", "DATABASE_URL": e2e_database_url}
+    with ServerProcess(dev, workers=1, log_path=tmp_path / "dev.log") as server:
+        server.wait_ready()
+        assert httpx.get(f"{server.url}/docs/openapi.json", timeout=5).status_code == 200
+        server.stop()
+
+
+def health_count(exposition: str) -> float:
+    found = re.search(
+        r'onramp_http_requests_total\{method="GET",route="/health",status="200"\} ([0-9.e+]+)',
+        exposition,
+    )
+    assert found, exposition
+    return float(found.group(1))
+
+
+def test_metrics_add_up_across_two_workers(e2e_database_url: str, tmp_path: Path) -> None:
+    env = production_env(e2e_database_url, METRICS_MODE="public")
+    migrate(env)
+    requests = 300
+    with ServerProcess(env, workers=2, log_path=tmp_path / "server.log") as server:
+        server.wait_ready()
+        before = health_count(httpx.get(f"{server.url}/metrics", timeout=5).text)
+        result = databases.run(
+            run_load(f"{server.url}/health", clients=8, seconds=60, max_requests=requests)
+        )
+        assert result.statuses[200] == requests
+        text = httpx.get(f"{server.url}/metrics", timeout=5).text
+        code, _ = server.stop()
+        output = server.output()
+    assert code == 0
+    assert health_count(text) - before == requests  # wait_ready's own checks came before
+    assert len(re.findall(r"^onramp_worker_rss_bytes\{pid=", text, re.M)) == 2
+    assert 'onramp_outbox_emails{state="queued"} 0.0' in text
+    assert 'onramp_background_tasks_alive{name="mail.dispatcher"} 2.0' in text
+    # Both workers served: the structured request lines name two processes.
+    lines = [orjson.loads(line) for line in output.splitlines() if line.startswith("{")]
+    served = {line["pid"] for line in lines if line.get("route") == "/health"}
+    assert len(served) == 2
+    request_line = next(line for line in lines if line.get("route") == "/health")
+    assert {
+        "time",
+        "level",
+        "request_id",
+        "method",
+        "route",
+        "status",
+        "duration_ms",
+        "worker",
+    } <= set(request_line)
+
+
+def live_pids(pids: list[int]) -> list[int]:
+    """PIDs still running (the worker manager leaves replaced workers as zombies)."""
+    alive = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def worker_pids(output: str) -> list[int]:
+    """HTTP workers only (the Inspector runs as a worker process too)."""
+    return [
+        int(pid)
+        for line in output.splitlines()
+        if not line.startswith("Inspector")
+        for pid in re.findall(r"Starting worker \[(\d+)\]", line)
+    ]
+
+
+@needs_postgres
+def test_zero_downtime_reload_under_load(e2e_database_url: str, tmp_path: Path) -> None:
+    app_name = f"onramp-reload-{secrets.token_hex(3)}"
+    inspector_port = free_port()
+    env = production_env(
+        e2e_database_url,
+        DB_APPLICATION_NAME=app_name,
+        DB_POOL_MIN="2",
+        DB_POOL_MAX="2",
+        SANIC_INSPECTOR="true",
+        SANIC_INSPECTOR_HOST="127.0.0.1",
+        SANIC_INSPECTOR_PORT=str(inspector_port),
+        SANIC_INSPECTOR_API_KEY="inspector-key-" + secrets.token_hex(8),
+    )
+    migrate(env)
+    with ServerProcess(env, workers=2, log_path=tmp_path / "server.log") as server:
+        server.wait_ready()
+        databases.run(run_load(f"{server.url}/ready", clients=4, seconds=1.0))  # open pools
+        before = databases.count_connections(e2e_database_url, app_name)
+        old_workers = worker_pids(server.output())
+        outcome: list[LoadResult] = []
+        load = threading.Thread(
+            target=lambda: outcome.append(
+                databases.run(run_load(f"{server.url}/ready", clients=8, seconds=8.0))
+            )
+        )
+        load.start()
+        time.sleep(2.0)
+        reload = subprocess.run(
+            [
+                str(SANIC),
+                "inspect",
+                "reload",
+                "--zero-downtime",
+                "--port",
+                str(inspector_port),
+                "--api-key",
+                env["SANIC_INSPECTOR_API_KEY"],
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        load.join(timeout=60)
+        assert reload.returncode == 0, reload.stdout + reload.stderr
+        deadline = time.monotonic() + 30  # old workers finish in-flight requests, then exit
+        while live_pids(old_workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        still_alive = live_pids(old_workers)
+        after = databases.count_connections(e2e_database_url, app_name)
+        new_workers = [pid for pid in worker_pids(server.output()) if pid not in old_workers]
+        code, _ = server.stop()
+        output = server.output()
+
+    [result] = outcome
+    print(
+        f"reload under load: sent={result.sent} failed={result.failed} "
+        f"connections before={before} after={after}"
+    )
+    assert result.sent > 100
+    assert result.failed == 0, (result.statuses, result.errors)
+    assert len(new_workers) == 2, output
+    assert still_alive == [], output
+    assert before == after == 4, (before, after)
+    assert code == 0
+    assert leak_markers_in(output) == [], output
+    assert databases.count_connections(e2e_database_url, app_name) == 0
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Iterator[Path]:
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("app", "blueprints", "conf", "server.py"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, copy / name)
+    yield copy
+
+
+def service_processes(root_pid: int) -> int:
+    try:
+        process = psutil.Process(root_pid)
+        children = process.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0
+    return 1 + sum(1 for child in children if child.status() != psutil.STATUS_ZOMBIE)
+
+
+@needs_postgres
+def test_dev_auto_reload_does_not_leak(
+    e2e_database_url: str, project_copy: Path, tmp_path: Path
+) -> None:
+    app_name = f"onramp-dev-{secrets.token_hex(3)}"
+    env = {
+        "APP_ENV": "development",
+        "DATABASE_URL": e2e_database_url,
+        "DB_APPLICATION_NAME": app_name,
+        "DB_POOL_MIN": "1",
+        "PYTHONPATH": str(project_copy),
+    }
+    health = project_copy / "blueprints" / "health.py"
+    original = health.read_text()
+    samples: list[tuple[int, int]] = []
+    with ServerProcess(
+        env, workers=0, extra_args=("--dev",), log_path=tmp_path / "dev.log", cwd=project_copy
+    ) as server:
+        server.wait_ready()
+        for revision in range(1, 6):
+            health.write_text(
+                original.replace('{"status": "ok"}', f'{{"status": "ok", "revision": {revision}}}')
+            )
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if (
+                        httpx.get(f"{server.url}/health", timeout=1).json().get("revision")
+                        == revision
+                    ):
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            else:
+                pytest.fail(f"revision {revision} never answered:\n{server.output()}")
+            assert httpx.get(f"{server.url}/ready", timeout=5).status_code == 200
+            time.sleep(0.5)  # let the replaced worker finish closing
+            samples.append(
+                (
+                    databases.count_connections(e2e_database_url, app_name),
+                    service_processes(server.process.pid),
+                )
+            )
+        code, _ = server.stop()
+        output = server.output()
+    print(f"dev reload (connections, processes) after each reload: {samples}")
+    assert len({connections for connections, _ in samples}) == 1, samples
+    assert len({processes for _, processes in samples}) == 1, samples
+    assert code == 0, output
+    assert databases.count_connections(e2e_database_url, app_name) == 0
