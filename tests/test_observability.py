@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import orjson
+
 from app.observability.logs import JsonFormatter, RequestIdFilter
 from app.settings import Settings
 from tests.conftest import make_app

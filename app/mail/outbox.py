@@ -106,14 +106,22 @@ async def claim(batch_size: int, lease_seconds: float, *, postgres: bool) -> lis
     return await OutboxEmail.filter(claim_token=token).order_by("next_attempt_at", "id")
 
 
+async def _lock_invitation(row: OutboxEmail) -> None:
+    """Lock the invitation before its outbox rows, the order every other writer uses
+    (resend, revoke, accept, expiry), so the two never deadlock on PostgreSQL."""
+    if row.invitation_id is not None:
+        await Invitation.filter(id=row.invitation_id).select_for_update().first()
+
+
 async def mark_sent(row: OutboxEmail) -> bool:
     """Record delivery; False if our lease was lost meanwhile (someone else owns it)."""
     now = _now()
     async with in_transaction():
+        await _lock_invitation(row)
         updated = await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
             status=OutboxStatus.SENT, sent_at=now, claimed_until=None, claim_token=None, secret=None
         )
-        if row.invitation_id is not None:
+        if updated and row.invitation_id is not None:
             await Invitation.filter(id=row.invitation_id, status=InvitationStatus.PENDING).update(
                 status=InvitationStatus.SENT, sent_at=now
             )
@@ -132,14 +140,15 @@ async def mark_retry(row: OutboxEmail, error: str, delay_seconds: float) -> None
 async def mark_failed(row: OutboxEmail, reason: str) -> None:
     """Give up on a row; its invitation shows `failed` and why."""
     async with in_transaction():
-        await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
+        await _lock_invitation(row)
+        updated = await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
             status=OutboxStatus.FAILED,
             claimed_until=None,
             claim_token=None,
             secret=None,
             last_error=reason[:2000],
         )
-        if row.invitation_id is not None:
+        if updated and row.invitation_id is not None:
             await Invitation.filter(
                 id=row.invitation_id,
                 status__in=(InvitationStatus.PENDING, InvitationStatus.SENT),

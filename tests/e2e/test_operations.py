@@ -7,7 +7,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -210,10 +209,6 @@ def test_zero_downtime_reload_under_load(e2e_database_url: str, tmp_path: Path) 
         output = server.output()
 
     [result] = outcome
-    print(
-        f"reload under load: sent={result.sent} failed={result.failed} "
-        f"connections before={before} after={after}"
-    )
     assert result.sent > 100
     assert result.failed == 0, (result.statuses, result.errors)
     assert len(new_workers) == 2, output
@@ -234,7 +229,7 @@ def project_copy(tmp_path: Path) -> Iterator[Path]:
             shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy(source, copy / name)
-    yield copy
+    return copy
 
 
 def service_processes(root_pid: int) -> int:
@@ -292,7 +287,6 @@ def test_dev_auto_reload_does_not_leak(
             )
         code, _ = server.stop()
         output = server.output()
-    print(f"dev reload (connections, processes) after each reload: {samples}")
     assert len({connections for connections, _ in samples}) == 1, samples
     assert len({processes for _, processes in samples}) == 1, samples
     assert code == 0, output
