@@ -30,7 +30,9 @@ def test_every_runtime_requirement_is_pinned_exactly() -> None:
     pins = {}
     for line in requirement_lines(ROOT / "requirements_production.txt"):
         name, sep, version = line.partition("==")
-        assert sep and version and not re.search(r"[<>~!*,;]", version), line
+        assert sep, f"{line} is not an exact pin"
+        assert version, line
+        assert not re.search(r"[<>~!*,;]", version), line
         pins[canonical(name)] = version
     for line in requirement_lines(ROOT / "requirements.txt"):
         match = NAME.match(line)
