@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres pin clean
+.PHONY: run test lint typecheck test-sqlite test-postgres bench soak pin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ test-sqlite: $(VENV)/.dev
 # Skips with a message when PostgreSQL is unreachable; fails instead under CI=true.
 test-postgres: $(VENV)/.dev
 	ONRAMP_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (needs wrk: apt-get install wrk, and PostgreSQL); results in bench/results/.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+soak: $(VENV)/.dev
+	$(BIN)/python -m bench --soak $(or $(MINUTES),10) $(BENCH_ARGS)
 
 # Regenerate the exact deploy pins from requirements.txt in a throwaway venv.
 pin:

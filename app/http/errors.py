@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pydantic
 from sanic import Request
-from sanic.exceptions import SanicException
+from sanic.exceptions import RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 from sanic_ext.exceptions import ValidationError as SanicExtValidationError
@@ -197,7 +197,11 @@ class ApiErrorHandler(ErrorHandler):
             details = list(getattr(exception, "details", None) or [])
         else:
             status, code, message = 500, "internal_error", "Internal server error"
-        if status >= 500:
+        if isinstance(exception, RequestCancelled):
+            # The client went away mid-request (load balancers, load tools): nobody will
+            # read this response and nothing on our side failed.
+            logger.debug("%s %s cancelled by the client", request.method, request.path)
+        elif status >= 500:
             self._log_server_error(request, exception)
             if self.show_details and not isinstance(exception, SanicException):
                 details = [{"traceback": traceback.format_exception(exception)}]

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+
+from sanic.server.protocols.http_protocol import HttpProtocol
 
 from app.accounts.passwords import Passwords
 from app.accounts.service import Accounts
+from app.http.protocol import GracefulHttpProtocol
 from app.invitations.jobs import expiry_job
-from app.lifecycle.accept import stop_accepting
 from app.lifecycle.db import Database, migrate
 from app.lifecycle.executor import BlockingExecutor
 from app.lifecycle.tasks import StopReport, TaskSupervisor
@@ -36,6 +39,12 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
 
     async def apply_migrations(app: OnrampApp) -> None:
         await migrate(settings)
+
+    async def use_graceful_protocol(app: OnrampApp) -> None:
+        # Workers get their server settings from the main process after this listener.
+        for info in app.state.server_info:
+            if info.settings.get("protocol") is HttpProtocol:
+                info.settings["protocol"] = GracefulHttpProtocol
 
     created_metrics_dir = not os.environ.get(metrics.MULTIPROC_ENV)
 
@@ -64,12 +73,15 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
             supervisor.start("metrics.sampler", metrics.sampler_job(app, interval))
 
     async def stop_background_jobs(app: OnrampApp) -> None:
-        await stop_accepting(app)
+        app.ctx.stop_started = time.perf_counter()
         app.ctx.stop_report = await app.ctx.supervisor.stop(settings.SHUTDOWN_TASK_TIMEOUT)
+        app.ctx.jobs_stopped = time.perf_counter()
 
     async def close_resources(app: OnrampApp) -> None:
         db: Database = app.ctx.db
+        closing = time.perf_counter()
         connections_closed = await db.close()
+        closed = time.perf_counter()
         executors_closed = app.ctx.executor.shutdown()
         metrics.worker_stopped()
         report: StopReport = app.ctx.stop_report
@@ -80,7 +92,7 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
         logger.info(
             "shutdown report: worker=%s pid=%d db_connections_closed=%d jobs_drained=%d "
             "jobs_cancelled=%d jobs_failed=%d executors_closed=%d emails_sent=%d "
-            "emails_handed_back=%d still_open=%s",
+            "emails_handed_back=%d still_open=%s seconds(jobs=%.2f connections=%.2f total=%.2f)",
             worker_name(),
             os.getpid(),
             connections_closed,
@@ -91,8 +103,12 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
             app.ctx.dispatcher.stats.sent,
             app.ctx.dispatcher.stats.handed_back,
             ";".join(still_open) or "none",
+            app.ctx.jobs_stopped - app.ctx.stop_started,
+            closed - closing,
+            time.perf_counter() - app.ctx.stop_started,
         )
 
+    app.main_process_start(use_graceful_protocol)
     if settings.MIGRATE_ON_START:
         app.main_process_start(apply_migrations)
     if settings.METRICS_MODE != "off":
