@@ -220,7 +220,7 @@ def wrk(
             raise RuntimeError(f"wrk failed: {result.stdout}{result.stderr}")
     finally:
         os.unlink(handle.name)
-    line = next(l for l in result.stdout.splitlines() if l.startswith("BENCH_JSON "))
+    line = next(row for row in result.stdout.splitlines() if row.startswith("BENCH_JSON "))
     return dict(json.loads(line.removeprefix("BENCH_JSON ")))
 
 
@@ -306,7 +306,7 @@ def slope_mb_per_100k(points: list[tuple[int, float]]) -> float:
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
     denominator = sum((x - mean_x) ** 2 for x in xs) or 1.0
-    return 100_000 * sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / denominator
+    return 100_000 * sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / denominator
 
 
 def cold_start(target: str, env: dict[str, str], workers: int, log: Path) -> float:
