@@ -306,7 +306,11 @@ def slope_mb_per_100k(points: list[tuple[int, float]]) -> float:
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
     denominator = sum((x - mean_x) ** 2 for x in xs) or 1.0
-    return 100_000 * sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / denominator
+    return (
+        100_000
+        * sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True))
+        / denominator
+    )
 
 
 def cold_start(target: str, env: dict[str, str], workers: int, log: Path) -> float:
@@ -590,8 +594,8 @@ def main(argv: list[str] | None = None) -> int:
             sampler_result: list[Resources] = []
             sampler = threading.Timer(
                 args.duration / 2,
-                lambda: sampler_result.append(
-                    resources(f"during mix round {load_round + 1}", ours, database_url)
+                lambda into=sampler_result, label=f"during mix round {load_round + 1}": into.append(
+                    resources(label, ours, database_url)
                 ),
             )
             sampler.start()
