@@ -27,7 +27,7 @@ POOL_MAX = int(os.environ.get("DB_POOL_MAX", "10"))
 OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 COLUMNS = "id, name, contact_email, phone, website, category, notes, status, created_at, updated_at"
 # Built from constants only (no input): the same columns our service selects.
-LIST_SQL = (  # noqa: S608
+LIST_SQL = (
     f"SELECT {COLUMNS} FROM vendors WHERE organization_id = $1 "
     "ORDER BY created_at DESC, id DESC LIMIT $2"
 )
