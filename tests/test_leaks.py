@@ -65,8 +65,17 @@ def snapshot(api: ApiClient | None) -> Snapshot:
     )
 
 
+# A leak grows with the work done (2,000+ requests, 20 cycles). A handful of objects
+# kept alive by whatever ran last (the current request in a context variable, a cached
+# traceback) is not a leak; the bound keeps the assertion far below any per-request or
+# per-cycle growth.
+NOISE = 5
+
+
 def grown(before: Counter[str], after: Counter[str]) -> dict[str, tuple[int, int]]:
-    return {name: (before[name], count) for name, count in after.items() if count > before[name]}
+    return {
+        name: (before[name], count) for name, count in after.items() if count > before[name] + NOISE
+    }
 
 
 def traffic_round(api: ApiClient, owner: str, round_number: int) -> int:
