@@ -91,6 +91,8 @@ def _sanic_config(settings: Settings) -> dict[str, Any]:
         "OAS_UI_DEFAULT": "swagger",
         "OAS_UI_REDOC": False,
         "OAS_AUTODOC": False,
+        # CORS costs a middleware on every request: only when origins are configured.
+        "CORS": bool(settings.CORS_ORIGINS),
         "CORS_ORIGINS": settings.CORS_ORIGINS,
         "HEALTH": False,
         # Behind a reverse proxy (see README, Production).

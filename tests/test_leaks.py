@@ -65,11 +65,12 @@ def snapshot(api: ApiClient | None) -> Snapshot:
     )
 
 
-# A leak grows with the work done (2,000+ requests, 20 cycles). A handful of objects
-# kept alive by whatever ran last (the current request in a context variable, a cached
-# traceback) is not a leak; the bound keeps the assertion far below any per-request or
+# A leak grows with the work done (2,000+ requests, 20 cycles). A few objects
+# kept alive by whatever ran last is not a leak: the current request in a context
+# variable, or in the context that a pool connection's callbacks copied when a request
+# opened it (bounded by the pool size). The bound stays far below any per-request or
 # per-cycle growth.
-NOISE = 5
+NOISE = 10
 
 
 def grown(before: Counter[str], after: Counter[str]) -> dict[str, tuple[int, int]]:
