@@ -51,7 +51,7 @@ class Settings:
     DOCS_ENABLED: bool = False
     CORS_ORIGINS: str = ""
     COMPRESS_MIN_SIZE: int = 1024
-    COMPRESS_LEVEL: int = 6
+    COMPRESS_LEVEL: int = 1
     REQUEST_MAX_SIZE: int = 1_048_576
     REQUEST_TIMEOUT: float = 30.0
     RESPONSE_TIMEOUT: float = 30.0

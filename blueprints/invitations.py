@@ -10,6 +10,7 @@ from sanic_ext import openapi, validate
 
 from app.http import docs
 from app.http.auth import ORG_STAFF, authorized, principal_of
+from app.http.validation import validate_query
 from app.invitations import service
 from app.invitations.schemas import (
     AcceptIn,
@@ -68,7 +69,7 @@ async def create_invitation(
     ],
 )
 @authorized(*ORG_STAFF)
-@validate(query=InvitationListQuery)
+@validate_query(InvitationListQuery)
 async def list_invitations(
     request: Request, vendor_id: uuid.UUID, query: InvitationListQuery
 ) -> HTTPResponse:
@@ -111,7 +112,7 @@ async def revoke_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
     parameter=docs.query_parameters(LookupQuery),
     response=[docs.ok(200, LookupOut, "The invitation"), *docs.errors(410, 422, 503)],
 )
-@validate(query=LookupQuery)
+@validate_query(LookupQuery)
 async def lookup_invitation(request: Request, query: LookupQuery) -> HTTPResponse:
     return json(await service.lookup(query.token))
 

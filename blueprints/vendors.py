@@ -10,6 +10,7 @@ from sanic_ext import openapi, validate
 
 from app.http import docs
 from app.http.auth import ORG_STAFF, authorized, principal_of
+from app.http.validation import validate_query
 from app.vendors import service
 from app.vendors.schemas import VendorCreate, VendorListQuery, VendorOut, VendorPage, VendorPatch
 
@@ -27,7 +28,7 @@ bp = Blueprint("vendors", url_prefix="/api/v1/vendors")
     response=[docs.ok(200, VendorPage, "A page of vendors"), *docs.errors(401, 403, 422, 503)],
 )
 @authorized(*ORG_STAFF)
-@validate(query=VendorListQuery)
+@validate_query(VendorListQuery)
 async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse:
     return json(await service.list_vendors(principal_of(request), query))
 
