@@ -13,6 +13,7 @@ from app.accounts.passwords import Passwords
 from app.accounts.schemas import LoginIn, SignupIn
 from app.accounts.tokens import Principal, TokenIssuer
 from app.http.errors import Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from app.lifecycle.db import runs_to_completion
 from app.settings import Settings
 
 _BAD_CREDENTIALS = "Email or password is wrong"
@@ -61,6 +62,7 @@ class Accounts:
             "expires_in": self._tokens.ttl,
         }
 
+    @runs_to_completion
     async def signup(self, data: SignupIn) -> dict[str, Any]:
         """User, organisation and owner membership, all or nothing."""
         self.check_password_strength(data.password)

@@ -30,6 +30,7 @@ from app.invitations.schemas import (
     InvitationCreate,
     InvitationListQuery,
 )
+from app.lifecycle.db import runs_to_completion
 from app.mail import outbox
 from app.mail.sealing import Sealer
 from app.mail.templates import new_message_id
@@ -88,6 +89,7 @@ async def _queue_email(
     )
 
 
+@runs_to_completion
 async def create(
     principal: Principal, vendor_id: uuid.UUID, data: InvitationCreate, mail: MailContext
 ) -> dict[str, Any]:
@@ -131,6 +133,7 @@ async def list_for_vendor(
     return page(fetched, query.limit)
 
 
+@runs_to_completion
 async def resend(
     principal: Principal, invitation_id: uuid.UUID, mail: MailContext
 ) -> dict[str, Any]:
@@ -160,6 +163,7 @@ async def resend(
     return invitation_out(invitation)
 
 
+@runs_to_completion
 async def revoke(principal: Principal, invitation_id: uuid.UUID) -> dict[str, Any]:
     async with in_transaction():
         invitation = await scoped(principal).select_for_update().get_or_none(id=invitation_id)
@@ -201,6 +205,7 @@ async def lookup(token: str) -> dict[str, Any]:
     }
 
 
+@runs_to_completion
 async def accept(data: AcceptIn, accounts: Accounts) -> dict[str, Any]:
     """Create the contact's login and activate the vendor, once, all or nothing."""
     accounts.check_password_strength(data.password)
@@ -247,6 +252,7 @@ async def accept(data: AcceptIn, accounts: Accounts) -> dict[str, Any]:
     }
 
 
+@runs_to_completion
 async def expire_due() -> int:
     """Mark open invitations past their expiry as expired. Safe to run concurrently:
     each row changes once, whichever worker gets there first."""

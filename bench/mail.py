@@ -1,0 +1,180 @@
+"""Email delivery figures: `python -m bench.mail`.
+
+1. Latency: one worker, invitations created one at a time over HTTP; the time from
+   sending the create request to the email's arrival at a local SMTP server (aiosmtpd),
+   median over --count.
+2. Send rate: --burst outbox rows queued while no server runs (as the API writes
+   them, sealed token included), then one worker starts and drains them; the rate is
+   measured from the first arrival to the last.
+PostgreSQL, loopback only, everything started here is stopped here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import asyncpg
+import httpx
+from aiosmtpd.controller import Controller
+
+from app.mail.sealing import Sealer
+from bench.__main__ import RESULTS, ROOT, SECRET, Server, fresh_database
+
+PASSWORD = "bench password 1234"
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.at.setdefault(rcpt, time.perf_counter())
+        return "250 OK"
+
+
+def wait_for(arrivals: Arrivals, count: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while len(arrivals.at) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(arrivals.at)} of {count} emails arrived")
+        time.sleep(0.002)
+
+
+def setup_org(client: httpx.Client) -> dict[str, str]:
+    signup = client.post(
+        "/api/v1/auth/signup",
+        json={
+            "email": "mail@bench.example.com",
+            "password": PASSWORD,
+            "full_name": "M",
+            "organization_name": "Mail bench",
+        },
+    )
+    return {"Authorization": f"Bearer {signup.json()['access_token']}"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.mail", description=__doc__)
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--burst", type=int, default=500)
+    args = parser.parse_args(argv)
+    arrivals = Arrivals()
+    smtp = Controller(arrivals, hostname="127.0.0.1", port=0)
+    smtp.start()
+    logs = RESULTS / "mail-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    try:
+        with fresh_database() as database_url:
+            env = {
+                "APP_ENV": "production",
+                "SECRET_KEY": SECRET,
+                "DATABASE_URL": database_url,
+                "SMTP_HOST": "127.0.0.1",
+                "SMTP_PORT": str(smtp.port),
+                "SMTP_STARTTLS": "false",
+                "DISPATCH_POLL_INTERVAL": "2",
+            }
+            subprocess.run(
+                [sys.executable, "-m", "app", "migrate"],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                check=True,
+                capture_output=True,
+            )
+            server = Server("server:app", env, 1, logs / "latency.log")
+            try:
+                server.wait_all_ready()
+                server.wait_first_200()
+                with httpx.Client(base_url=server.url, timeout=10) as client:
+                    headers = setup_org(client)
+                    latencies = []
+                    for n in range(args.count):
+                        address = f"lat{n}@mail.example.com"
+                        vendor = client.post(
+                            "/api/v1/vendors",
+                            headers=headers,
+                            json={"name": address, "contact_email": address},
+                        )
+                        url = f"/api/v1/vendors/{vendor.json()['id']}/invitations"
+                        requested_at = time.perf_counter()  # the invitation is created now
+                        created = client.post(url, headers=headers, json={})
+                        assert created.status_code == 202
+                        wait_for(arrivals, n + 1, 30)
+                        latencies.append(1000 * (arrivals.at[address] - requested_at))
+            finally:
+                server.stop()
+            # Send rate: rows queued while no server runs, then one worker drains them.
+            asyncio.run(queue_directly(database_url, args.burst))
+            server = Server(
+                "server:app",
+                {**env, "DISPATCH_BATCH_SIZE": "50", "DISPATCH_CONCURRENCY": "8"},
+                1,
+                logs / "rate.log",
+            )
+            try:
+                server.wait_all_ready()
+                wait_for(arrivals, args.count + args.burst, 300)
+            finally:
+                server.stop()
+            burst_times = sorted(t for a, t in arrivals.at.items() if a.startswith("burst"))
+            elapsed = burst_times[-1] - burst_times[0]
+    finally:
+        smtp.stop()
+    report = {
+        "latency_ms_median": round(statistics.median(latencies), 2),
+        "latency_ms_p90": round(statistics.quantiles(latencies, n=10)[-1], 2),
+        "latency_count": len(latencies),
+        "burst": args.burst,
+        "burst_seconds_first_to_last": round(elapsed, 2),
+        "send_rate_per_second": round((args.burst - 1) / elapsed, 1),
+    }
+    print(report)
+    (RESULTS / "mail.json").write_text(str(report))
+    return 0
+
+
+async def queue_directly(database_url: str, count: int) -> None:
+    """Outbox rows as the API writes them (sealed token), without waking anyone."""
+    sealer = Sealer(SECRET)
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.executemany(
+            "INSERT INTO outbox_emails (kind, to_address, message_id, context, secret, status, "
+            "attempts, next_attempt_at, created_at) "
+            "VALUES ('invitation', $1, $2, $3, $4, 'queued', 0, now(), now())",
+            [
+                (
+                    f"burst{n}@mail.example.com",
+                    f"<burst{n}@bench>",
+                    json.dumps(
+                        {
+                            "organization_name": "Mail bench",
+                            "vendor_name": f"V{n}",
+                            "message": None,
+                            "expires_at": "2030-01-01 00:00 UTC",
+                        }
+                    ),
+                    sealer.seal(secrets.token_urlsafe(32)),
+                )
+                for n in range(count)
+            ],
+        )
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
