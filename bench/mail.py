@@ -28,7 +28,7 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from app.mail.sealing import Sealer
-from bench.__main__ import RESULTS, ROOT, SECRET, Server, fresh_database
+from bench.__main__ import RESULTS, ROOT, SECRET, Server, free_port, fresh_database
 
 PASSWORD = "bench password 1234"
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=500)
     args = parser.parse_args(argv)
     arrivals = Arrivals()
-    smtp = Controller(arrivals, hostname="127.0.0.1", port=0)
+    smtp = Controller(arrivals, hostname="127.0.0.1", port=free_port())
     smtp.start()
     logs = RESULTS / "mail-logs"
     logs.mkdir(parents=True, exist_ok=True)
