@@ -7,7 +7,7 @@ becomes a component converted to 3.0 (`nullable`), referenced with `$ref`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from sanic_ext.extensions.openapi import definitions
@@ -59,10 +59,15 @@ def to_openapi30(schema: Any) -> Any:
     return converted
 
 
-def component(model: type[BaseModel]) -> dict[str, Any]:
-    """Register `model` (and the models it uses) as components; return a `$ref`."""
+def component(
+    model: type[BaseModel], mode: Literal["validation", "serialization"] = "serialization"
+) -> dict[str, Any]:
+    """Register `model` (and the models it uses) as components; return a `$ref`.
+
+    `serialization` describes what we send, `validation` what clients may send.
+    """
     spec = SpecificationBuilder()
-    schema = model.model_json_schema(ref_template=_REF, mode="serialization")
+    schema = model.model_json_schema(ref_template=_REF, mode=mode)
     for name, definition in schema.get("$defs", {}).items():
         spec.add_component("schemas", name, to_openapi30(definition))
     spec.add_component("schemas", model.__name__, to_openapi30(schema))
@@ -70,14 +75,9 @@ def component(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def body(model: type[BaseModel]) -> dict[str, Any]:
-    """A required JSON request body of this model (validation mode: what clients send)."""
-    spec = SpecificationBuilder()
-    schema = model.model_json_schema(ref_template=_REF, mode="validation")
-    for name, definition in schema.get("$defs", {}).items():
-        spec.add_component("schemas", name, to_openapi30(definition))
-    spec.add_component("schemas", model.__name__, to_openapi30(schema))
-    ref = {"$ref": _REF.format(model=model.__name__)}
-    return {"content": {"application/json": {"schema": ref}}, "required": True}
+    """A required JSON request body of this model."""
+    schema = component(model, mode="validation")
+    return {"content": {"application/json": {"schema": schema}}, "required": True}
 
 
 def ok(status: int, model: type[BaseModel] | None, description: str) -> definitions.Response:
