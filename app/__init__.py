@@ -11,6 +11,9 @@ import os
 from typing import Any
 
 from sanic import Sanic
+from sanic_ext import Extend
+from sanic_ext.extensions.http.extension import HTTPExtension
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from app import jsonutil
 from app.accounts.tokens import TokenIssuer
@@ -19,10 +22,11 @@ from app.http.errors import ApiErrorHandler
 from app.http.registry import register_blueprints
 from app.http.request import ApiRequest
 from app.http.request_id import stamp_request_id
+from app.http.response_hooks import ResponseHook, chain
 from app.lifecycle import install_lifecycle
 from app.mail.sealing import Sealer
-from app.observability.logs import logging_config
-from app.observability.requests import make_observers
+from app.observability.logs import logging_config, set_record_fields
+from app.observability.requests import make_observer
 from app.settings import Settings, load_settings
 from app.types import OnrampApp
 
@@ -44,7 +48,9 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         error_handler=ApiErrorHandler(show_details=settings.SHOW_ERROR_DETAILS),
         log_config=logging_config(settings.LOG_LEVEL, settings.LOG_FORMAT),
     )
+    set_record_fields(settings.LOG_FORMAT)
     app.config.update(_sanic_config(settings))
+    _extend(app)
     app.ctx.settings = settings
     app.ctx.tokens = TokenIssuer(settings)
     app.ctx.sealer = Sealer(settings.SECRET_KEY)
@@ -54,25 +60,32 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
             "Onramp", version="1", description="Vendor onboarding: vendors, invitations."
         )
 
-    app.register_middleware(stamp_request_id, "response", priority=10)
-    record_metrics = settings.METRICS_MODE != "off"
-    if record_metrics or settings.REQUEST_LOG:
-        on_request, on_response = make_observers(
-            record_metrics=record_metrics, log_requests=settings.REQUEST_LOG
-        )
-        app.register_middleware(on_request, "request", priority=100)
-        app.register_middleware(on_response, "response", priority=5)
-    if settings.COMPRESS_LEVEL > 0:
-        # Lowest priority: compress the body once every other middleware is done with it.
-        compressor = make_compressor(
-            min_size=settings.COMPRESS_MIN_SIZE, level=settings.COMPRESS_LEVEL
-        )
-        app.register_middleware(compressor, "response", priority=-10)
-
+    app.register_middleware(chain(_response_hooks(settings)), "response")
     register_blueprints(app, settings.BLUEPRINTS)
     install_lifecycle(app, settings)
     logging.getLogger("onramp").setLevel(settings.LOG_LEVEL)
     return app
+
+
+def _response_hooks(settings: Settings) -> list[ResponseHook]:
+    """In order: request id, observation, and compression last (it needs the final body)."""
+    hooks: list[ResponseHook] = [stamp_request_id]
+    record_metrics = settings.METRICS_MODE != "off"
+    if record_metrics or settings.REQUEST_LOG:
+        observer = make_observer(record_metrics=record_metrics, log_requests=settings.REQUEST_LOG)
+        hooks.append(observer)
+    if settings.COMPRESS_LEVEL > 0:
+        hooks.append(
+            make_compressor(min_size=settings.COMPRESS_MIN_SIZE, level=settings.COMPRESS_LEVEL)
+        )
+    return hooks
+
+
+def _extend(app: OnrampApp) -> None:
+    """sanic-ext with what we use: OpenAPI (+ validation, a decorator) and HTTP (CORS,
+    automatic HEAD/OPTIONS). Not dependency injection: we use none, and its handler on
+    `http.routing.after` would run on every request."""
+    Extend(app, built_in_extensions=False, extensions=[OpenAPIExtension, HTTPExtension])
 
 
 def _sanic_config(settings: Settings) -> dict[str, Any]:

@@ -95,6 +95,8 @@ class Settings:
     METRICS_SAMPLE_INTERVAL: float = 5.0
     LOG_FORMAT: str = "text"
     REQUEST_LOG: bool = False
+    LOG_BUFFER_BYTES: int = 0
+    LOG_FLUSH_INTERVAL: float = 1.0
     FORWARDED_SECRET: str = ""
     PROXIES_COUNT: int = 0
     REAL_IP_HEADER: str = ""
@@ -130,6 +132,8 @@ class Settings:
             raise SettingsError("METRICS_MODE=token needs a METRICS_TOKEN of 16+ characters")
         if self.LOG_FORMAT not in {"text", "json"}:
             raise SettingsError("LOG_FORMAT must be text or json")
+        if self.LOG_BUFFER_BYTES < 0 or self.LOG_FLUSH_INTERVAL <= 0:
+            raise SettingsError("need LOG_BUFFER_BYTES >= 0 and LOG_FLUSH_INTERVAL > 0")
         if self.SMTP_TLS and self.SMTP_STARTTLS:
             raise SettingsError("SMTP_TLS (implicit TLS) and SMTP_STARTTLS exclude each other")
         if self.DISPATCH_DRAIN_TIMEOUT >= self.SHUTDOWN_TASK_TIMEOUT:

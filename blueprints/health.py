@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse, json, raw
 
 from app import health
 from app.http.errors import error_body
 
 bp = Blueprint("health")
+_ALIVE = b'{"status":"ok"}'
 
 
 @bp.get("/health")
 async def liveness(request: Request) -> HTTPResponse:
-    """The process answers; touches nothing else."""
-    return json({"status": "ok"})
+    """The process answers; touches nothing else (not even the JSON encoder)."""
+    return raw(_ALIVE, content_type="application/json")
 
 
 @bp.get("/ready")

@@ -79,6 +79,11 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",
     # One line per request from the app (route template, status, duration, request id).
     "REQUEST_LOG": False,
+    # Workers write INFO lines in batches of this many bytes, at least every
+    # LOG_FLUSH_INTERVAL seconds (like nginx's access_log buffer=/flush=); warnings and
+    # errors are written at once, with what was waiting. 0 writes every line at once.
+    "LOG_BUFFER_BYTES": 0,
+    "LOG_FLUSH_INTERVAL": 1.0,
     # Behind a proxy: see Sanic's docs on FORWARDED_SECRET / PROXIES_COUNT / REAL_IP_HEADER.
     "FORWARDED_SECRET": "",
     "PROXIES_COUNT": 0,

@@ -1,4 +1,4 @@
-"""Gzip for large responses, as a response middleware.
+"""Gzip for large responses, as a response hook (see `app.http.response_hooks`).
 
 No maintained Sanic package does this, so it is ours and kept small. The rules follow
 Starlette's GZipMiddleware: a minimum size, only compressible types, never twice,
@@ -8,11 +8,11 @@ never a streamed body, `Vary: Accept-Encoding` on whatever could have been compr
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from sanic import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
+
+from app.http.response_hooks import ResponseHook
 
 COMPRESSIBLE_TYPES = frozenset(
     {
@@ -65,12 +65,10 @@ def _add_vary(response: BaseHTTPResponse) -> None:
         response.headers["Vary"] = f"{vary}, Accept-Encoding" if vary else "Accept-Encoding"
 
 
-def make_compressor(
-    *, min_size: int, level: int
-) -> Callable[[Request, BaseHTTPResponse], Coroutine[Any, Any, None]]:
-    """Build the middleware for one app's settings."""
+def make_compressor(*, min_size: int, level: int) -> ResponseHook:
+    """Build the response hook for one app's settings."""
 
-    async def compress_response(request: Request, response: BaseHTTPResponse) -> None:
+    def compress_response(request: Request, response: BaseHTTPResponse) -> None:
         # Streamed responses are not HTTPResponse (their body is sent as it is made).
         if not isinstance(response, HTTPResponse):
             return

@@ -2,12 +2,18 @@
 
 The id is computed once per request and cached on `request.ctx`, so the error
 handler (which may run before any middleware) and the response see the same value.
+
+A made id is this process's random prefix plus a counter, not a uuid4: ids only need
+to be unique, not unpredictable, and `uuid4()` costs a `getrandom` system call on
+every request. Workers are spawned, each with its own prefix; a forked child draws a
+new one, so two processes never share a prefix.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
 
 from sanic import Request
 from sanic.response import BaseHTTPResponse
@@ -16,15 +22,32 @@ HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+class _IdSource:
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count()
+
+    def next_id(self) -> str:
+        """32 hex characters, like `uuid4().hex`."""
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+_ids = _IdSource()
+os.register_at_fork(after_in_child=_ids.reseed)
+
+
 def request_id(request: Request) -> str:
     cached: str | None = getattr(request.ctx, "request_id", None)
     if cached is None:
         incoming = request.headers.get(HEADER, "")
-        cached = incoming if _SANE.fullmatch(incoming) else uuid.uuid4().hex
+        cached = incoming if _SANE.fullmatch(incoming) else _ids.next_id()
         request.ctx.request_id = cached
     return cached
 
 
-async def stamp_request_id(request: Request, response: BaseHTTPResponse) -> None:
-    """Response middleware: every response carries the request's id."""
+def stamp_request_id(request: Request, response: BaseHTTPResponse) -> None:
+    """Response hook: every response carries the request's id."""
     response.headers[HEADER] = request_id(request)

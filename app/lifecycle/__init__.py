@@ -4,7 +4,7 @@
 | -------------------- | --------------------------------------------------------- |
 | main_process_start   | migrations (if MIGRATE_ON_START), once, connection closed |
 | before_server_start  | database context, task supervisor, hashing thread pool    |
-| after_server_start   | background jobs: email dispatcher, invitation expiry      |
+| after_server_start   | background jobs: log flusher, email dispatcher, expiry... |
 | before_server_stop   | background jobs asked to stop, awaited with a bound       |
 | after_server_stop    | connections and thread pool closed, shutdown report       |
 """
@@ -27,7 +27,7 @@ from app.lifecycle.tasks import StopReport, TaskSupervisor
 from app.mail.dispatcher import Dispatcher
 from app.mail.transports import make_transport
 from app.observability import metrics
-from app.observability.logs import worker_name
+from app.observability.logs import log_flusher_job, worker_name
 from app.settings import Settings
 from app.types import OnrampApp
 
@@ -66,6 +66,9 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
 
     async def start_background_jobs(app: OnrampApp) -> None:
         supervisor: TaskSupervisor = app.ctx.supervisor
+        if settings.LOG_BUFFER_BYTES > 0:
+            flusher = log_flusher_job(settings.LOG_BUFFER_BYTES, settings.LOG_FLUSH_INTERVAL)
+            supervisor.start("logs.flusher", flusher)
         supervisor.start("mail.dispatcher", app.ctx.dispatcher.run)
         supervisor.start("invitations.expiry", expiry_job(settings.EXPIRY_INTERVAL))
         if settings.METRICS_MODE != "off":

@@ -3,23 +3,35 @@
 `LOG_FORMAT=json` (production) writes one JSON object per line, which log shippers
 parse without rules; `text` (development) is for people. Headers are never logged, so
 no Authorization value or token can end up in a log line.
+
+The `onramp` lines (one per request in production) go through `BufferedStreamHandler`:
+a write system call per line costs as much as a small request, so while a worker runs
+(`log_flusher_job`) INFO lines are written in batches, at least once per
+LOG_FLUSH_INTERVAL. Outside that window, and for warnings and errors, every line is
+written at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import sys
+import weakref
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, TextIO
 
 import orjson
 from sanic import Request
 
 from app.http.request_id import request_id
+from app.observability.process import current_pid
 
 # Attributes a request line adds to its record (logger.info(..., extra={...})).
 REQUEST_FIELDS = ("method", "route", "status", "duration_ms")
+_SOURCE_FILE = logging._srcfile
 
 
 def worker_name() -> str:
@@ -47,7 +59,7 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
             "worker": worker_name(),
-            "pid": record.process,
+            "pid": current_pid(),
         }
         for field in REQUEST_FIELDS:
             if hasattr(record, field):
@@ -55,6 +67,100 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(payload).decode()
+
+
+class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that holds INFO lines back while buffering is on (`limit` > 0)."""
+
+    instances: ClassVar[weakref.WeakSet[BufferedStreamHandler]] = weakref.WeakSet()
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        super().__init__(stream)
+        self.limit = 0
+        self._pending: list[str] = []
+        self._pending_size = 0
+        BufferedStreamHandler.instances.add(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Called by Handler.handle with self.lock held.
+        if self.limit <= 0 or record.levelno >= logging.WARNING:
+            self._write_pending()
+            super().emit(record)  # flushes the stream; exceptions formatted as usual
+            return
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        self._pending.append(line)
+        self._pending_size += len(line)
+        if self._pending_size >= self.limit:
+            self._write_pending()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            self._write_pending()
+        finally:
+            self.release()
+        super().flush()
+
+    def set_limit(self, limit: int) -> None:
+        self.acquire()
+        try:
+            self.limit = limit
+            self._write_pending()
+        finally:
+            self.release()
+
+    def _write_pending(self) -> None:
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
+        with contextlib.suppress(OSError, ValueError):  # a closed stream: nothing to do
+            self.stream.write(text)
+            self.stream.flush()
+
+
+def set_log_buffering(limit: int) -> None:
+    """Buffer up to `limit` bytes of INFO lines per handler (0: write every line at once)."""
+    for handler in list(BufferedStreamHandler.instances):
+        handler.set_limit(limit)
+
+
+def log_flusher_job(
+    limit: int, interval: float
+) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
+    """A supervised job: buffering exists exactly while something flushes it."""
+
+    async def flush_periodically(stop: asyncio.Event) -> None:
+        set_log_buffering(limit)
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+                for handler in list(BufferedStreamHandler.instances):
+                    handler.flush()
+        finally:
+            set_log_buffering(0)
+
+    return flush_periodically
+
+
+def set_record_fields(log_format: str) -> None:
+    """What each log record collects, from what the format prints.
+
+    The JSON lines print neither thread nor process names nor the caller's source line,
+    and take the pid from `current_pid`: the logging HOWTO's "Optimization" switches save
+    a stack walk and a `getpid` system call per record. Text lines keep everything.
+    """
+    full = log_format != "json"
+    logging.logThreads = full
+    logging.logProcesses = full
+    logging.logMultiprocessing = full
+    logging._srcfile = _SOURCE_FILE if full else None
 
 
 def logging_config(level: str, log_format: str = "text") -> dict[str, Any]:
@@ -77,7 +183,7 @@ def logging_config(level: str, log_format: str = "text") -> dict[str, Any]:
         }
     )
     config["handlers"]["onramp_console"] = {
-        "class": "logging.StreamHandler",
+        "class": "app.observability.logs.BufferedStreamHandler",
         "formatter": "onramp",
         "filters": ["request_id"],
         "stream": sys.stderr,

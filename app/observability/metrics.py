@@ -6,6 +6,9 @@ process creates (and empties of dead workers' files) in `main_process_start`, be
 any worker exists; workers inherit the variable. The library picks its storage when
 first imported, so this module is imported by the factory, which in a worker runs after
 the variable is set. Without the variable (in-process tests) numbers are per process.
+
+Each multiprocess value checks the process id on every write, to notice a fork; it
+gets `current_pid`, which does not make a system call each time.
 """
 
 from __future__ import annotations
@@ -27,13 +30,22 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client import values as metric_values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from app.http.request import ApiRequest
 from app.lifecycle.tasks import Job
+from app.observability.process import current_pid
 from app.types import OnrampApp
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+if os.environ.get(MULTIPROC_ENV):  # must precede the metrics below: they take the class
+    metric_values.ValueClass = metric_values.MultiProcessValue(  # type: ignore[no-untyped-call]
+        process_identifier=current_pid
+    )
 
 REQUESTS = Counter(
     "onramp_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -45,7 +57,9 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 IN_FLIGHT = Gauge(
-    "onramp_http_requests_in_flight", "Requests being handled", multiprocess_mode="livesum"
+    "onramp_http_requests_in_flight",
+    "Requests being handled (sampled every METRICS_SAMPLE_INTERVAL)",
+    multiprocess_mode="livesum",
 )
 DB_IN_USE = Gauge(
     "onramp_db_connections_in_use", "Pool connections checked out", multiprocess_mode="livesum"
@@ -94,6 +108,7 @@ def worker_stopped() -> None:
 def sample_worker(app: OnrampApp) -> None:
     """Point-in-time gauges of this worker."""
     WORKER_RSS.set(psutil.Process().memory_info().rss)
+    IN_FLIGHT.set(ApiRequest.in_flight())
     db = getattr(app.ctx, "db", None)
     if db is not None:
         DB_IN_USE.set(db.connections_in_use())
