@@ -16,10 +16,12 @@ from sanic import Request
 from sanic.response import BaseHTTPResponse
 
 from app.http.request import ApiRequest
+from app.http.request_id import request_id
 from app.http.response_hooks import ResponseHook
 from app.observability import metrics
+from app.observability.logs import RequestLog
 
-access_logger = logging.getLogger("onramp.access")
+request_log = RequestLog(logging.getLogger("onramp.access"))
 
 
 def route_of(request: Request) -> str:
@@ -51,19 +53,6 @@ def make_observer(*, record_metrics: bool, log_requests: bool) -> ResponseHook:
             pair[0].inc()
             pair[1].observe(elapsed)
         if log_requests:
-            duration_ms = round(elapsed * 1000, 2)
-            access_logger.info(
-                "%s %s %d %.1fms",
-                method,
-                route,
-                status,
-                duration_ms,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
+            request_log.write(request_id(request), method, route, status, round(elapsed * 1000, 2))
 
     return observe
