@@ -96,6 +96,7 @@ class Settings:
     LOG_FORMAT: str = "text"
     REQUEST_LOG: bool = False
     LOG_BUFFER_BYTES: int = 0
+    GC_FREEZE_AFTER_START: bool = False
     LOG_FLUSH_INTERVAL: float = 1.0
     FORWARDED_SECRET: str = ""
     PROXIES_COUNT: int = 0

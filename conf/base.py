@@ -84,6 +84,8 @@ DEFAULTS: dict[str, Any] = {
     # errors are written at once, with what was waiting. 0 writes every line at once.
     "LOG_BUFFER_BYTES": 0,
     "LOG_FLUSH_INTERVAL": 1.0,
+    # gc.freeze() once a worker has started: full collections skip what start-up built.
+    "GC_FREEZE_AFTER_START": True,
     # Behind a proxy: see Sanic's docs on FORWARDED_SECRET / PROXIES_COUNT / REAL_IP_HEADER.
     "FORWARDED_SECRET": "",
     "PROXIES_COUNT": 0,

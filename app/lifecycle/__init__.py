@@ -4,13 +4,14 @@
 | -------------------- | --------------------------------------------------------- |
 | main_process_start   | migrations (if MIGRATE_ON_START), once, connection closed |
 | before_server_start  | database context, task supervisor, hashing thread pool    |
-| after_server_start   | background jobs: log flusher, email dispatcher, expiry... |
+| after_server_start   | background jobs (log flusher, email, expiry); gc.freeze() |
 | before_server_stop   | background jobs asked to stop, awaited with a bound       |
 | after_server_stop    | connections and thread pool closed, shutdown report       |
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import time
@@ -75,6 +76,14 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
             interval = settings.METRICS_SAMPLE_INTERVAL
             supervisor.start("metrics.sampler", metrics.sampler_job(app, interval))
 
+    async def freeze_startup_objects(app: OnrampApp) -> None:
+        # Everything built so far (routes, schemas, models, pools) lives as long as the
+        # worker. Moved out of the collector's reach, a full collection no longer walks
+        # those few hundred thousand objects: the list endpoint's p99 at 64 connections
+        # went from ~59 to ~40 ms (bench/README.md). Garbage is collected first.
+        gc.collect()
+        gc.freeze()
+
     async def stop_background_jobs(app: OnrampApp) -> None:
         app.ctx.stop_started = time.perf_counter()
         app.ctx.stop_report = await app.ctx.supervisor.stop(settings.SHUTDOWN_TASK_TIMEOUT)
@@ -119,5 +128,7 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
         app.main_process_stop(remove_metrics)
     app.before_server_start(open_resources, priority=100)
     app.after_server_start(start_background_jobs)
+    if settings.GC_FREEZE_AFTER_START:
+        app.after_server_start(freeze_startup_objects)
     app.before_server_stop(stop_background_jobs)
     app.after_server_stop(close_resources, priority=-100)
