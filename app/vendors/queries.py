@@ -8,7 +8,7 @@ travel as parameters, and rows come back as dicts for the JSON encoder.
 
 The text is the one Tortoise generates for the same filters (same LIKE escaping, same
 case folding), so PostgreSQL and SQLite answer alike: only the placeholders differ,
-and SQLite's text-stored UUIDs and timestamps are converted by the ORM's own fields.
+and SQLite's text-stored timestamps are converted by the ORM's own fields.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from tortoise.filters import escape_like
 from app.vendors.models import Vendor, VendorStatus
 from app.vendors.schemas import VENDOR_FIELDS
 
-# Constants only: column names from the schema, never input.
-_SELECT = "SELECT " + ",".join(f'"{c}"' for c in VENDOR_FIELDS) + ' FROM "vendors"'  # noqa: S608
+# Constants only: column names from the schema, never input. The id comes back as text
+# (the JSON encoder writes a str as is; asyncpg's UUID would go through `default`).
+_COLUMNS = ",".join('CAST("id" AS VARCHAR) "id"' if c == "id" else f'"{c}"' for c in VENDOR_FIELDS)
+_SELECT = f'SELECT {_COLUMNS} FROM "vendors"'  # noqa: S608
 _MATCHES = "UPPER(CAST(\"{column}\" AS VARCHAR)) LIKE UPPER({value}) ESCAPE '\\'"
 
 
@@ -49,12 +51,12 @@ def _database() -> tuple[BaseDBAsyncClient, _Statement, Callable[[dict[str, Any]
 
 
 def _as_is(row: dict[str, Any]) -> None:
-    """asyncpg returns UUIDs and aware datetimes already."""
+    """asyncpg returns aware datetimes already."""
 
 
 _TEXT_COLUMNS = {
     column: Vendor._meta.fields_map[column].to_python_value
-    for column in ("id", "created_at", "updated_at")
+    for column in ("created_at", "updated_at")
 }
 
 
