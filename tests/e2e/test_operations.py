@@ -261,6 +261,7 @@ def test_dev_auto_reload_does_not_leak(
     }
     health = project_copy / "blueprints" / "health.py"
     original = health.read_text()
+    assert '{"status":"ok"}' in original  # the body the edits below change
     samples: list[tuple[int, int]] = []
     with ServerProcess(
         env, workers=0, extra_args=("--dev",), log_path=tmp_path / "dev.log", cwd=project_copy
@@ -268,7 +269,7 @@ def test_dev_auto_reload_does_not_leak(
         server.wait_ready()
         for revision in range(1, 6):
             health.write_text(
-                original.replace('{"status": "ok"}', f'{{"status": "ok", "revision": {revision}}}')
+                original.replace('{"status":"ok"}', f'{{"status":"ok","revision":{revision}}}')
             )
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
