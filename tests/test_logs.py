@@ -114,3 +114,16 @@ def test_made_up_request_ids_are_unique_hex_and_change_prefix_in_a_forked_child(
     prefix = source.prefix
     source.reseed()  # what os.register_at_fork runs in a child
     assert source.prefix != prefix
+
+
+def test_line_times_read_like_isoformat_in_milliseconds() -> None:
+    from datetime import UTC
+    from random import Random
+
+    from app.observability.logs import _utc_millis
+
+    fixed = [0.0, 1_795_935_132.0, 1_795_935_132.2275, 1_795_935_132.9999996, 1_795_935_133.5]
+    random = Random(6)  # seeded: the same instants on every run
+    for created in fixed + [random.uniform(0, 4e9) for _ in range(20_000)]:
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert _utc_millis(created) == expected
