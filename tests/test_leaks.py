@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import psutil
 from sanic import Sanic
+from sanic.router import Router
 
 from app.settings import Settings
 from tests.conftest import make_app
@@ -48,6 +49,11 @@ class Snapshot:
 
 
 def snapshot(api: ApiClient | None) -> Snapshot:
+    # Sanic memoises route lookups in one process-wide LRU of 1,024 (router, path,
+    # method, host) entries. Every new vendor id is a new path, so it fills during the
+    # run (about 0.45 MB of the 0.7 MB growth measured here): bounded, not a leak.
+    # Emptied, it is in neither measurement (growth is then about 0.25 MB).
+    Router.get.cache_clear()  # type: ignore[attr-defined]
     objects = our_objects()
     tasks = connections_in_use = connections_open = 0
     if api is not None:

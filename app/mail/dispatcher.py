@@ -137,7 +137,12 @@ class Dispatcher:
         if await outbox.mark_sent(row):
             self.stats.sent += 1
         else:
-            logger.warning("outbox row %s was sent after its lease expired", row.id)
+            # Our claim is gone: the invitation was revoked or resent while this email
+            # was on its way (its token is then dead), or the lease ran out.
+            logger.warning(
+                "outbox row %s was sent, but meanwhile it was cancelled or its lease expired",
+                row.id,
+            )
 
     async def _record_failure(self, row: OutboxEmail, error: DeliveryError) -> None:
         s = self._settings
