@@ -51,23 +51,23 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class _Second:
-    """The last second formatted, reused by every line within it (one per request)."""
-
-    number = -1
-    text = ""
+_last_second: tuple[int, str] = (-1, "")
+"""The last second formatted, reused by every line within it (one per request); one
+tuple, so a thread never pairs one second's number with another's text."""
 
 
 def _utc_millis(created: float) -> str:
     """`datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")`, cheaper."""
+    global _last_second
     second = int(created)
     micro = round((created - second) * 1_000_000)  # as datetime.fromtimestamp rounds
     if micro >= 1_000_000:
         second, micro = second + 1, micro - 1_000_000
-    if second != _Second.number:
-        _Second.text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        _Second.number = second
-    return f"{_Second.text}.{micro // 1000:03d}+00:00"
+    cached_second, text = _last_second
+    if second != cached_second:
+        text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _last_second = (second, text)
+    return f"{text}.{micro // 1000:03d}+00:00"
 
 
 def json_payload(
