@@ -3,6 +3,7 @@
 | listener             | what happens                                              |
 | -------------------- | --------------------------------------------------------- |
 | main_process_start   | migrations (if MIGRATE_ON_START), once, connection closed |
+| main_process_ready   | stop signals guarded against a Sanic race (signals.py)    |
 | before_server_start  | database context, task supervisor, hashing thread pool    |
 | after_server_start   | background jobs (log flusher, email, expiry); gc.freeze() |
 | before_server_stop   | background jobs asked to stop, awaited with a bound       |
@@ -24,6 +25,7 @@ from app.http.protocol import GracefulHttpProtocol
 from app.invitations.jobs import expiry_job
 from app.lifecycle.db import Database, migrate
 from app.lifecycle.executor import BlockingExecutor
+from app.lifecycle.signals import guard_shutdown_signals
 from app.lifecycle.tasks import StopReport, TaskSupervisor
 from app.mail.dispatcher import Dispatcher
 from app.mail.transports import make_transport
@@ -120,7 +122,11 @@ def install_lifecycle(app: OnrampApp, settings: Settings) -> None:
             time.perf_counter() - app.ctx.stop_started,
         )
 
+    async def guard_manager_signals(app: OnrampApp) -> None:
+        guard_shutdown_signals()
+
     app.main_process_start(use_graceful_protocol)
+    app.main_process_ready(guard_manager_signals)
     if settings.MIGRATE_ON_START:
         app.main_process_start(apply_migrations)
     if settings.METRICS_MODE != "off":
