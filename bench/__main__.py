@@ -46,6 +46,17 @@ APP_NAME = "onramp-bench"
 SECRET = "bench-" + secrets.token_urlsafe(32)
 
 
+def migrate(env: dict[str, str]) -> None:
+    """`python -m app migrate` against the benchmark's database."""
+    subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -471,13 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             "SANIC_AUTO_EXTEND": "false",
             "DB_POOL_MAX": os.environ.get("DB_POOL_MAX", "10"),
         }
-        subprocess.run(
-            [sys.executable, "-m", "app", "migrate"],
-            cwd=ROOT,
-            env={**os.environ, **ours_env},
-            check=True,
-            capture_output=True,
-        )
+        migrate(ours_env)
         seeded = asyncio.run(seeding.seed(database_url))
         print(f"seeded {seeding.ORGANIZATIONS} organisations x {seeding.VENDORS_PER_ORG} vendors")
 

@@ -14,11 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -28,7 +25,7 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from app.mail.sealing import Sealer
-from bench.__main__ import RESULTS, ROOT, SECRET, Server, free_port, fresh_database
+from bench.__main__ import RESULTS, SECRET, Server, free_port, fresh_database, migrate
 
 PASSWORD = "bench password 1234"
 
@@ -87,13 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 "SMTP_STARTTLS": "false",
                 "DISPATCH_POLL_INTERVAL": "2",
             }
-            subprocess.run(
-                [sys.executable, "-m", "app", "migrate"],
-                cwd=ROOT,
-                env={**os.environ, **env},
-                check=True,
-                capture_output=True,
-            )
+            migrate(env)
             server = Server("server:app", env, 1, logs / "latency.log")
             try:
                 server.wait_all_ready()
