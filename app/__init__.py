@@ -1,115 +1,23 @@
-"""The app factory: settings -> Sanic -> middleware -> blueprints -> listeners.
+"""Onramp: a vendor-onboarding JSON API on Sanic and Tortoise ORM.
 
-It is called in the main process, in every worker and in the reloader, so it only
-builds the app: no I/O, no connections, no tasks. Those belong to listeners.
+This package's `__init__` imports nothing, so `import app.settings` (operator commands,
+Tortoise's CLI) loads neither Sanic nor Tortoise. The factory lives in `app.factory`;
+`from app import create_app` still works, importing it on first use.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sanic import Sanic
-from sanic_ext import Extend
-from sanic_ext.extensions.http.extension import HTTPExtension
-from sanic_ext.extensions.openapi.extension import OpenAPIExtension
-
-from app import jsonutil
-from app.accounts.tokens import TokenIssuer
-from app.http.compression import make_compressor
-from app.http.errors import ApiErrorHandler
-from app.http.registry import register_blueprints
-from app.http.request import ApiRequest
-from app.http.request_id import stamp_request_id
-from app.http.response_hooks import ResponseHook, chain
-from app.lifecycle import install_lifecycle
-from app.mail.sealing import Sealer
-from app.observability.logs import logging_config, set_record_fields
-from app.observability.requests import make_observer
-from app.settings import Settings, load_settings
-from app.types import OnrampApp
+if TYPE_CHECKING:
+    from app.factory import create_app
 
 __all__ = ["create_app"]
 
 
-def create_app(*, settings: Settings | None = None, name: str = "onramp") -> OnrampApp:
-    """Build a fully configured app.
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from app.factory import create_app
 
-    Keyword-only on purpose: the sanic CLI first calls a factory with its argparse
-    Namespace as the first positional argument.
-    """
-    settings = settings or load_settings(os.environ)
-    app: OnrampApp = Sanic(
-        name,
-        dumps=jsonutil.dumps,
-        loads=jsonutil.loads,
-        request_class=ApiRequest,
-        error_handler=ApiErrorHandler(show_details=settings.SHOW_ERROR_DETAILS),
-        log_config=logging_config(settings.LOG_LEVEL, settings.LOG_FORMAT),
-    )
-    set_record_fields(settings.LOG_FORMAT)
-    app.config.update(_sanic_config(settings))
-    _extend(app)
-    app.ctx.settings = settings
-    app.ctx.tokens = TokenIssuer(settings)
-    app.ctx.sealer = Sealer(settings.SECRET_KEY)
-    if settings.DOCS_ENABLED:
-        app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
-        app.ext.openapi.describe(
-            "Onramp", version="1", description="Vendor onboarding: vendors, invitations."
-        )
-
-    app.register_middleware(chain(_response_hooks(settings)), "response")
-    register_blueprints(app, settings.BLUEPRINTS)
-    install_lifecycle(app, settings)
-    logging.getLogger("onramp").setLevel(settings.LOG_LEVEL)
-    return app
-
-
-def _response_hooks(settings: Settings) -> list[ResponseHook]:
-    """In order: request id, observation, and compression last (it needs the final body)."""
-    hooks: list[ResponseHook] = [stamp_request_id]
-    record_metrics = settings.METRICS_MODE != "off"
-    if record_metrics or settings.REQUEST_LOG:
-        observer = make_observer(record_metrics=record_metrics, log_requests=settings.REQUEST_LOG)
-        hooks.append(observer)
-    if settings.COMPRESS_LEVEL > 0:
-        hooks.append(
-            make_compressor(min_size=settings.COMPRESS_MIN_SIZE, level=settings.COMPRESS_LEVEL)
-        )
-    return hooks
-
-
-def _extend(app: OnrampApp) -> None:
-    """sanic-ext with what we use: OpenAPI (+ validation, a decorator) and HTTP (CORS,
-    automatic HEAD/OPTIONS). Not dependency injection: we use none, and its handler on
-    `http.routing.after` would run on every request."""
-    Extend(app, built_in_extensions=False, extensions=[OpenAPIExtension, HTTPExtension])
-
-
-def _sanic_config(settings: Settings) -> dict[str, Any]:
-    """Sanic's and sanic-ext's own settings, derived from ours."""
-    return {
-        "REQUEST_MAX_SIZE": settings.REQUEST_MAX_SIZE,
-        "REQUEST_TIMEOUT": settings.REQUEST_TIMEOUT,
-        "RESPONSE_TIMEOUT": settings.RESPONSE_TIMEOUT,
-        "KEEP_ALIVE_TIMEOUT": settings.KEEP_ALIVE_TIMEOUT,
-        "GRACEFUL_SHUTDOWN_TIMEOUT": settings.GRACEFUL_SHUTDOWN_TIMEOUT,
-        "ACCESS_LOG": settings.ACCESS_LOG,
-        "FALLBACK_ERROR_FORMAT": "json",
-        # sanic-ext: OpenAPI under /docs only when enabled; no built-in health monitor.
-        "OAS": settings.DOCS_ENABLED,
-        "OAS_URL_PREFIX": "/docs",
-        "OAS_UI_DEFAULT": "swagger",
-        "OAS_UI_REDOC": False,
-        "OAS_AUTODOC": False,
-        # CORS costs a middleware on every request: only when origins are configured.
-        "CORS": bool(settings.CORS_ORIGINS),
-        "CORS_ORIGINS": settings.CORS_ORIGINS,
-        "HEALTH": False,
-        # Behind a reverse proxy (see README, Production).
-        "FORWARDED_SECRET": settings.FORWARDED_SECRET or None,
-        "PROXIES_COUNT": settings.PROXIES_COUNT or None,
-        "REAL_IP_HEADER": settings.REAL_IP_HEADER or None,
-    }
+        return create_app
+    raise AttributeError(f"module 'app' has no attribute {name!r}")

@@ -7,9 +7,10 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
-from app.lifecycle.db import migrate
-from app.settings import SettingsError, load_settings
+from app.runtime.migrations import migrate
+from app.settings import DOTENV_FILE, SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings(os.environ, dotenv=Path(DOTENV_FILE))
     except SettingsError as error:
         print(f"onramp: {error}", file=sys.stderr)  # noqa: T201
         return 2

@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app.http.errors import ValidationFailed
+from app.errors import Invalid
 
 M = TypeVar("M", bound=Model)
 
@@ -37,7 +37,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("naive timestamp")
         return parsed, uuid.UUID(item_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
-        raise ValidationFailed(
+        raise Invalid(
             "The cursor is not valid; start again without it",
             details=[{"field": "cursor", "message": "not a cursor this API issued"}],
         ) from None

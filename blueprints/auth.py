@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext import openapi, validate
+from sanic_ext import openapi
 
-from app.accounts import service
+from app.accounts.roles import ANY_ROLE, Role
 from app.accounts.schemas import LoginIn, MeOut, SignupIn, SignupOut, TokenOut
 from app.http import docs
-from app.http.auth import ANY_ROLE, authorized, principal_of
+from app.http.auth import authorized, principal_of
+from app.http.types import context_of
+from app.http.validation import validate_json
 
 bp = Blueprint("auth", url_prefix="/api/v1")
 
@@ -24,9 +26,9 @@ bp = Blueprint("auth", url_prefix="/api/v1")
         *docs.errors(400, 409, 413, 415, 422, 503),
     ],
 )
-@validate(json=SignupIn)
+@validate_json(SignupIn)
 async def signup(request: Request, body: SignupIn) -> HTTPResponse:
-    return json(await request.app.ctx.accounts.signup(body), status=201)
+    return json(await context_of(request).accounts.signup(body), status=201)
 
 
 @bp.post("/auth/login")
@@ -39,10 +41,10 @@ async def signup(request: Request, body: SignupIn) -> HTTPResponse:
         *docs.errors(400, 401, 413, 415, 422, 429, 503),
     ],
 )
-@validate(json=LoginIn)
+@validate_json(LoginIn)
 async def login(request: Request, body: LoginIn) -> HTTPResponse:
     client_ip = request.remote_addr or request.ip
-    return json(await request.app.ctx.accounts.login(body, client_ip))
+    return json(await context_of(request).accounts.login(body, client_ip))
 
 
 @bp.get("/me")
@@ -52,6 +54,11 @@ async def login(request: Request, body: LoginIn) -> HTTPResponse:
     secured=docs.BEARER,
     response=[docs.ok(200, MeOut, "The caller"), *docs.errors(401, 404, 503)],
 )
-@authorized(*ANY_ROLE)
+@authorized(ANY_ROLE)
 async def me(request: Request) -> HTTPResponse:
-    return json(await service.me(principal_of(request)))
+    context = context_of(request)
+    principal = principal_of(request)
+    answer = await context.accounts.me(principal)
+    if principal.role is Role.VENDOR:
+        answer["vendor_id"] = await context.vendors.contact_vendor_id(principal)
+    return json(answer)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, raw
 
-from app import health
 from app.http.errors import error_body
+from app.http.types import context_of
 
 bp = Blueprint("health")
 _ALIVE = b'{"status":"ok"}'
@@ -21,7 +21,7 @@ async def liveness(request: Request) -> HTTPResponse:
 @bp.get("/ready")
 async def readiness(request: Request) -> HTTPResponse:
     """The database answers and the background jobs run."""
-    failures = await health.failed_checks(request.app)
+    failures = await context_of(request).failed_checks()
     if failures:
         body = error_body(request, "not_ready", "Service is not ready", failures)
         return json(body, status=503)

@@ -6,12 +6,13 @@ import uuid
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext import openapi, validate
+from sanic_ext import openapi
 
+from app.accounts.roles import ORG_STAFF
 from app.http import docs
-from app.http.auth import ORG_STAFF, authorized, principal_of
-from app.http.validation import validate_query
-from app.invitations import service
+from app.http.auth import authorized, principal_of
+from app.http.types import context_of
+from app.http.validation import validate_json, validate_query
 from app.invitations.schemas import (
     AcceptIn,
     AcceptOut,
@@ -26,15 +27,6 @@ from app.invitations.schemas import (
 bp = Blueprint("invitations", url_prefix="/api/v1")
 
 
-def _mail(request: Request) -> service.MailContext:
-    return service.MailContext(request.app.ctx.settings, request.app.ctx.sealer)
-
-
-def _wake_dispatcher(request: Request) -> None:
-    """The email is committed to the outbox: this worker's dispatcher sends it now."""
-    request.app.ctx.dispatcher.wake()
-
-
 @bp.post("/vendors/<vendor_id:uuid>/invitations")
 @openapi.definition(
     summary="Invite the vendor's contact (email queued)",
@@ -47,14 +39,13 @@ def _wake_dispatcher(request: Request) -> None:
         *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
     ],
 )
-@authorized(*ORG_STAFF)
-@validate(json=InvitationCreate)
+@authorized(ORG_STAFF)
+@validate_json(InvitationCreate)
 async def create_invitation(
     request: Request, vendor_id: uuid.UUID, body: InvitationCreate
 ) -> HTTPResponse:
-    invitation = await service.create(principal_of(request), vendor_id, body, _mail(request))
-    _wake_dispatcher(request)
-    return json(invitation, status=202)
+    invitations = context_of(request).invitations
+    return json(await invitations.create(principal_of(request), vendor_id, body), status=202)
 
 
 @bp.get("/vendors/<vendor_id:uuid>/invitations")
@@ -68,12 +59,16 @@ async def create_invitation(
         *docs.errors(401, 403, 404, 422, 503),
     ],
 )
-@authorized(*ORG_STAFF)
+@authorized(ORG_STAFF)
 @validate_query(InvitationListQuery)
 async def list_invitations(
     request: Request, vendor_id: uuid.UUID, query: InvitationListQuery
 ) -> HTTPResponse:
-    return json(await service.list_for_vendor(principal_of(request), vendor_id, query))
+    return json(
+        await context_of(request).invitations.list_for_vendor(
+            principal_of(request), vendor_id, query
+        )
+    )
 
 
 @bp.post("/invitations/<invitation_id:uuid>/resend")
@@ -86,11 +81,10 @@ async def list_invitations(
         *docs.errors(401, 403, 404, 409, 503),
     ],
 )
-@authorized(*ORG_STAFF)
+@authorized(ORG_STAFF)
 async def resend_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResponse:
-    invitation = await service.resend(principal_of(request), invitation_id, _mail(request))
-    _wake_dispatcher(request)
-    return json(invitation, status=202)
+    invitations = context_of(request).invitations
+    return json(await invitations.resend(principal_of(request), invitation_id), status=202)
 
 
 @bp.post("/invitations/<invitation_id:uuid>/revoke")
@@ -100,9 +94,9 @@ async def resend_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
     secured=docs.BEARER,
     response=[docs.ok(200, InvitationOut, "Revoked"), *docs.errors(401, 403, 404, 409, 503)],
 )
-@authorized(*ORG_STAFF)
+@authorized(ORG_STAFF)
 async def revoke_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResponse:
-    return json(await service.revoke(principal_of(request), invitation_id))
+    return json(await context_of(request).invitations.revoke(principal_of(request), invitation_id))
 
 
 @bp.get("/invitations/lookup")
@@ -114,7 +108,7 @@ async def revoke_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
 )
 @validate_query(LookupQuery)
 async def lookup_invitation(request: Request, query: LookupQuery) -> HTTPResponse:
-    return json(await service.lookup(query.token))
+    return json(await context_of(request).invitations.lookup(query.token))
 
 
 @bp.post("/invitations/accept")
@@ -127,6 +121,6 @@ async def lookup_invitation(request: Request, query: LookupQuery) -> HTTPRespons
         *docs.errors(400, 409, 410, 413, 415, 422, 503),
     ],
 )
-@validate(json=AcceptIn)
+@validate_json(AcceptIn)
 async def accept_invitation(request: Request, body: AcceptIn) -> HTTPResponse:
-    return json(await service.accept(body, request.app.ctx.accounts), status=201)
+    return json(await context_of(request).invitations.accept(body), status=201)

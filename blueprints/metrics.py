@@ -9,9 +9,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 from sanic_ext import openapi
 
+from app.errors import NotFound, Unauthenticated
 from app.http import docs
-from app.http.errors import NotFound, Unauthorized
-from app.mail import outbox
+from app.http.types import context_of
 from app.observability import metrics
 
 bp = Blueprint("metrics")
@@ -27,14 +27,15 @@ bp = Blueprint("metrics")
     ],
 )
 async def metrics_endpoint(request: Request) -> HTTPResponse:
-    settings = request.app.ctx.settings
+    context = context_of(request)
+    settings = context.settings
     if settings.METRICS_MODE == "off":
         raise NotFound(f"Requested URL {request.path} not found")
     if settings.METRICS_MODE == "token":
         scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-        expected = settings.METRICS_TOKEN.encode()
+        expected = settings.METRICS_TOKEN.get_secret_value().encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-            raise Unauthorized("Send the metrics token: Authorization: Bearer <token>")
-    metrics.sample_worker(request.app)
-    body = metrics.render(await outbox.depth())
+            raise Unauthenticated("Send the metrics token: Authorization: Bearer <token>")
+    metrics.sample_worker(context)
+    body = metrics.render(await context.outbox_depth())
     return raw(body, content_type=CONTENT_TYPE_LATEST)

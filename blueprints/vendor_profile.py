@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sanic_ext import openapi, validate
+from sanic_ext import openapi
 
-from app.accounts.models import Role
+from app.accounts.roles import Role
 from app.http import docs
 from app.http.auth import authorized, principal_of
-from app.vendors import service
+from app.http.types import context_of
+from app.http.validation import validate_json
 from app.vendors.schemas import ProfileOut, ProfilePatch
 
 bp = Blueprint("vendor_profile", url_prefix="/api/v1/vendor-profile")
@@ -22,9 +23,9 @@ bp = Blueprint("vendor_profile", url_prefix="/api/v1/vendor-profile")
     secured=docs.BEARER,
     response=[docs.ok(200, ProfileOut, "The vendor"), *docs.errors(401, 403, 404, 503)],
 )
-@authorized(Role.VENDOR)
+@authorized({Role.VENDOR})
 async def get_profile(request: Request) -> HTTPResponse:
-    return json(await service.get_profile(principal_of(request)))
+    return json(await context_of(request).vendors.get_profile(principal_of(request)))
 
 
 @bp.patch("")
@@ -38,8 +39,8 @@ async def get_profile(request: Request) -> HTTPResponse:
         *docs.errors(400, 401, 403, 404, 413, 415, 422, 503),
     ],
 )
-@authorized(Role.VENDOR)
-@validate(json=ProfilePatch)
+@authorized({Role.VENDOR})
+@validate_json(ProfilePatch)
 async def update_profile(request: Request, body: ProfilePatch) -> HTTPResponse:
     changes = body.model_dump(exclude_unset=True)
-    return json(await service.update_profile(principal_of(request), changes))
+    return json(await context_of(request).vendors.update_profile(principal_of(request), changes))

@@ -6,12 +6,13 @@ import uuid
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, json
-from sanic_ext import openapi, validate
+from sanic_ext import openapi
 
+from app.accounts.roles import ORG_STAFF
 from app.http import docs
-from app.http.auth import ORG_STAFF, authorized, principal_of
-from app.http.validation import validate_query
-from app.vendors import service
+from app.http.auth import authorized, principal_of
+from app.http.types import context_of
+from app.http.validation import validate_json, validate_query
 from app.vendors.schemas import VendorCreate, VendorListQuery, VendorOut, VendorPage, VendorPatch
 
 bp = Blueprint("vendors", url_prefix="/api/v1/vendors")
@@ -27,10 +28,10 @@ bp = Blueprint("vendors", url_prefix="/api/v1/vendors")
     parameter=docs.query_parameters(VendorListQuery),
     response=[docs.ok(200, VendorPage, "A page of vendors"), *docs.errors(401, 403, 422, 503)],
 )
-@authorized(*ORG_STAFF)
+@authorized(ORG_STAFF)
 @validate_query(VendorListQuery)
 async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse:
-    return json(await service.list_vendors(principal_of(request), query))
+    return json(await context_of(request).vendors.list(principal_of(request), query))
 
 
 @bp.post("")
@@ -44,10 +45,10 @@ async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse
         *docs.errors(400, 401, 403, 409, 413, 415, 422, 503),
     ],
 )
-@authorized(*ORG_STAFF)
-@validate(json=VendorCreate)
+@authorized(ORG_STAFF)
+@validate_json(VendorCreate)
 async def create_vendor(request: Request, body: VendorCreate) -> HTTPResponse:
-    return json(await service.create_vendor(principal_of(request), body), status=201)
+    return json(await context_of(request).vendors.create(principal_of(request), body), status=201)
 
 
 @bp.get("/<vendor_id:uuid>")
@@ -57,9 +58,9 @@ async def create_vendor(request: Request, body: VendorCreate) -> HTTPResponse:
     secured=docs.BEARER,
     response=[docs.ok(200, VendorOut, "The vendor"), *docs.errors(401, 403, 404, 503)],
 )
-@authorized(*ORG_STAFF)
+@authorized(ORG_STAFF)
 async def get_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
-    return json(await service.get_vendor(principal_of(request), vendor_id))
+    return json(await context_of(request).vendors.get(principal_of(request), vendor_id))
 
 
 @bp.patch("/<vendor_id:uuid>")
@@ -75,11 +76,11 @@ async def get_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
         *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
     ],
 )
-@authorized(*ORG_STAFF)
-@validate(json=VendorPatch)
+@authorized(ORG_STAFF)
+@validate_json(VendorPatch)
 async def update_vendor(request: Request, vendor_id: uuid.UUID, body: VendorPatch) -> HTTPResponse:
     changes = body.model_dump(exclude_unset=True)
-    return json(await service.update_vendor(principal_of(request), vendor_id, changes))
+    return json(await context_of(request).vendors.update(principal_of(request), vendor_id, changes))
 
 
 @bp.delete("/<vendor_id:uuid>")
@@ -89,7 +90,7 @@ async def update_vendor(request: Request, vendor_id: uuid.UUID, body: VendorPatc
     secured=docs.BEARER,
     response=[docs.ok(204, None, "Deleted"), *docs.errors(401, 403, 404, 503)],
 )
-@authorized(*ORG_STAFF)
+@authorized(ORG_STAFF)
 async def delete_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
-    await service.delete_vendor(principal_of(request), vendor_id)
+    await context_of(request).vendors.delete(principal_of(request), vendor_id)
     return empty()

@@ -1,6 +1,6 @@
 """Settings profiles. `APP_ENV` picks one of development, testing or production.
 
-Each profile module exposes `OVERRIDES`, a dict laid over `conf.base.DEFAULTS`;
-environment variables of the same (upper-case) names override both. Parsing and
-validation live in `app.settings`, so these modules stay plain data.
+Each profile module exposes `OVERRIDES`: only what that profile changes. Every setting's
+name, type, default and meaning is declared once, in `app.settings.Settings`;
+environment variables of the same names override both. These modules stay plain data.
 """

@@ -11,14 +11,14 @@ import pytest
 from sanic import Sanic
 
 from app import create_app
+from app.settings import ALL_BLUEPRINTS as DEFAULT_BLUEPRINTS
 from app.settings import Settings, load_settings
-from conf.base import DEFAULTS
 from tests.support import databases
 from tests.support.client import ApiClient
 
 Sanic.test_mode = True  # many apps per process, each with its own name
 
-ALL_BLUEPRINTS: tuple[str, ...] = DEFAULTS["BLUEPRINTS"]
+ALL_BLUEPRINTS: tuple[str, ...] = DEFAULT_BLUEPRINTS
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

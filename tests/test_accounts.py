@@ -131,7 +131,7 @@ def test_me_needs_a_valid_token(api: ApiClient, settings: Settings) -> None:
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     expired = jwt.encode(
         {**claims, "iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},
-        settings.SECRET_KEY,
+        settings.SECRET_KEY.get_secret_value(),
         algorithm="HS256",
     )
     assert api.get("/api/v1/me", token=expired).status_code == 401
@@ -214,10 +214,10 @@ def test_hashing_executor_is_one_per_worker_and_gone_after_stop(settings: Settin
     before = len(hashing_threads())
     app = make_app(settings.replace(HASH_WORKERS=2))
     with ApiClient(app) as api:
-        executor = app.ctx.executor
+        executor = app.ctx.context.executor
         for n in range(6):
             signup(api, email=f"pool{n}@example.com")
-        assert app.ctx.executor is executor  # created once, at start
+        assert app.ctx.context.executor is executor  # created once, at start
         assert 1 <= len(hashing_threads()) - before <= 2  # bounded by HASH_WORKERS
     assert len(hashing_threads()) == before  # shut down with the worker
 

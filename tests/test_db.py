@@ -8,7 +8,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from app.accounts.models import Organization
-from app.lifecycle.db import runs_to_completion
+from app.compat.tortoise_cancel import runs_to_completion
 from tests.support.client import ApiClient
 
 
@@ -30,6 +30,6 @@ def test_a_cancelled_caller_lets_the_transaction_finish_and_release(api: ApiClie
             await caller
         await asyncio.sleep(0.3)
         kept = await Organization.filter(name="kept").count()
-        return kept, api.app.ctx.db.connections_in_use()
+        return kept, api.app.ctx.context.database.connections_in_use()
 
     assert api.run(scenario()) == (1, 0)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.invitations import service as invitations
+from app.invitations.jobs import expire_due
 from app.invitations.models import Invitation
 from app.mail import outbox
 from app.mail.models import OutboxEmail, OutboxStatus
@@ -137,7 +137,7 @@ def test_invite_email_lookup_accept_then_token_is_spent(
 def test_token_is_stored_only_as_a_hash(mail_api: ApiClient, smtp: SmtpServer) -> None:
     vendor = create_vendor(mail_api, mail_api.token or "")
     invitation = invite(mail_api, vendor["id"])
-    row = mail_api.run(OutboxEmail.get(invitation_id=invitation["id"]))
+    row = mail_api.run(OutboxEmail.get(ref_id=invitation["id"]))
     [email] = receive(mail_api, smtp, 1)
     token = token_in(email)
     stored = mail_api.run(Invitation.get(id=invitation["id"]))
@@ -205,8 +205,8 @@ def test_expired_token_is_410_and_the_expiry_job_marks_it(
     mail_api.run(Invitation.filter(id=invitation["id"]).update(expires_at=past))
     assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 410
     assert accept(mail_api, token).status_code == 410
-    assert mail_api.run(invitations.expire_due()) == 1
-    assert mail_api.run(invitations.expire_due()) == 0  # idempotent
+    assert mail_api.run(expire_due()) == 1
+    assert mail_api.run(expire_due()) == 0  # idempotent
     assert mail_api.run(Invitation.get(id=invitation["id"])).status == "expired"
     invite(mail_api, vendor["id"])  # an expired invitation is not open
 
@@ -260,9 +260,9 @@ def test_smtp_down_at_first_then_up_delivers_after_a_retry(settings: Settings) -
         vendor = create_vendor(api, api.token)
         invitation = invite(api, vendor["id"])
         api.wait_until(
-            lambda: OutboxEmail.exists(invitation_id=invitation["id"], last_error__isnull=False)
+            lambda: OutboxEmail.exists(ref_id=invitation["id"], last_error__isnull=False)
         )
-        row = api.run(OutboxEmail.get(invitation_id=invitation["id"]))
+        row = api.run(OutboxEmail.get(ref_id=invitation["id"]))
         assert row.status == "queued"
         assert "Connect" in (row.last_error or "")
         with SmtpServer(port=port) as smtp:
@@ -295,7 +295,7 @@ def test_smtp_failing_marks_the_invitation_failed_with_the_reason(
             listed = api.get(f"/api/v1/vendors/{vendor['id']}/invitations").json()["items"][0]
             assert listed["status"] == "failed"
             assert reply.split()[0] in listed["failure_reason"]
-            row = api.run(OutboxEmail.get(invitation_id=invitation["id"]))
+            row = api.run(OutboxEmail.get(ref_id=invitation["id"]))
             assert row.status == "failed"
             assert row.attempts == attempts
             assert row.secret is None
@@ -322,15 +322,14 @@ def test_concurrent_claims_take_disjoint_rows(mail_api: ApiClient) -> None:
     postgres = mail_api.app.ctx.settings.uses_postgres
 
     async def scenario() -> list[list[int]]:
-        await mail_api.app.ctx.supervisor.stop(timeout=5)  # no dispatcher competing here
+        await mail_api.app.ctx.context.supervisor.stop(timeout=5)  # no dispatcher competing here
         for n in range(30):
-            await outbox.enqueue(
-                kind=outbox.INVITATION_KIND,
+            await OutboxEmail.create(
+                kind="invitation",
                 to_address=f"c{n}@example.com",
                 message_id=f"<{n}@test>",
                 context={},
-                sealed_secret=None,
-                invitation_id=None,
+                next_attempt_at=datetime.now(UTC),
             )
         claims: list[list[int]] = []
         while True:  # four claimers at once, until nothing is left

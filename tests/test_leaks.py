@@ -58,8 +58,8 @@ def snapshot(api: ApiClient | None) -> Snapshot:
     tasks = connections_in_use = connections_open = 0
     if api is not None:
         tasks = len(asyncio.all_tasks(api.loop))
-        connections_in_use = api.app.ctx.db.connections_in_use()
-        connections_open = api.app.ctx.db.open_connections()
+        connections_in_use = api.app.ctx.context.database.connections_in_use()
+        connections_open = api.app.ctx.context.database.open_connections()
     return Snapshot(
         objects=objects,
         traced=tracemalloc.get_traced_memory()[0],

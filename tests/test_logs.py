@@ -11,13 +11,10 @@ from datetime import datetime
 import orjson
 
 from app.http import request_id as request_ids
-from app.observability.logs import (
-    BufferedStreamHandler,
-    JsonFormatter,
-    RequestIdFilter,
-    RequestLog,
-    log_flusher_job,
-)
+from app.observability.logging.buffered import BufferedStreamHandler, log_flusher_job
+from app.observability.logging.formatter import JsonFormatter
+from app.observability.logging.request_id import RequestIdFilter
+from app.observability.logging.request_log import RequestLog
 
 
 def _logger(name: str, handler: logging.Handler) -> logging.Logger:
@@ -120,7 +117,7 @@ def test_line_times_read_like_isoformat_in_milliseconds() -> None:
     from datetime import UTC
     from random import Random
 
-    from app.observability.logs import _utc_millis
+    from app.observability.logging.formatter import utc_millis as _utc_millis
 
     fixed = [0.0, 1_795_935_132.0, 1_795_935_132.2275, 1_795_935_132.9999996, 1_795_935_133.5]
     random = Random(6)  # seeded: the same instants on every run

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 import orjson
 
-from app.observability.logs import JsonFormatter, RequestIdFilter
+from app.observability.logging.formatter import JsonFormatter
+from app.observability.logging.request_id import RequestIdFilter
 from app.settings import Settings
 from tests.conftest import make_app
 from tests.support.accounts import PASSWORD, create_vendor, signup

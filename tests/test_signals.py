@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from app.lifecycle.signals import SignalGuard, inside_proxy_call
+from app.compat.manager_signals import SignalGuard, inside_proxy_call
 
 
 @contextmanager

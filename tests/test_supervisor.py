@@ -6,8 +6,13 @@ import asyncio
 
 import pytest
 
-from app.lifecycle.tasks import TaskSupervisor
+from app.runtime.supervisor import TaskSupervisor
 from tests.support.client import ApiClient
+
+
+def spawn_on(api: ApiClient):  # type: ignore[no-untyped-def]
+    """How the lifecycle hands Sanic's task spawner to the supervisor."""
+    return lambda coro, name: api.app.add_task(coro, name=name, register=False)
 
 
 async def polite(stop: asyncio.Event) -> None:
@@ -26,7 +31,7 @@ async def crashing(stop: asyncio.Event) -> None:
 
 def test_stop_drains_polite_jobs_and_cancels_stubborn_ones(api: ApiClient) -> None:
     async def scenario() -> tuple[list[str], list[str], dict[str, bool]]:
-        supervisor = TaskSupervisor(api.app)
+        supervisor = TaskSupervisor(spawn_on(api))
         supervisor.start("polite", polite)
         supervisor.start("stubborn", stubborn)
         await asyncio.sleep(0.05)
@@ -41,7 +46,7 @@ def test_stop_drains_polite_jobs_and_cancels_stubborn_ones(api: ApiClient) -> No
 
 def test_one_live_job_per_name(api: ApiClient) -> None:
     async def scenario() -> None:
-        supervisor = TaskSupervisor(api.app)
+        supervisor = TaskSupervisor(spawn_on(api))
         supervisor.start("polite", polite)
         try:
             with pytest.raises(RuntimeError, match="already running"):
@@ -56,7 +61,7 @@ def test_one_live_job_per_name(api: ApiClient) -> None:
 
 def test_a_crashed_job_makes_the_worker_not_ready(api: ApiClient) -> None:
     async def start_crashing_job() -> None:
-        api.app.ctx.supervisor.start("crasher", crashing)
+        api.app.ctx.context.supervisor.start("crasher", crashing)
         await asyncio.sleep(0.01)
 
     assert api.get("/ready").status_code == 200

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.accounts.models import Membership, Role
-from app.accounts.tokens import Principal
+from app.accounts.principal import Principal
 from tests.support.accounts import create_vendor, signup
 from tests.support.client import ApiClient
 
@@ -244,11 +244,11 @@ def test_members_manage_vendors_and_vendor_contacts_are_refused(api: ApiClient) 
     body = signup(api, org="Roles")
     owner = body["access_token"]
     vendor = create_vendor(api, owner)
-    tokens = api.app.ctx.tokens
+    tokens = api.app.ctx.context.accounts.tokens
     org_id = uuid.UUID(body["organization"]["id"])
     user_id = uuid.UUID(body["user"]["id"])
     member = tokens.issue(Principal(user_id, org_id, Role.MEMBER))
-    contact = tokens.issue(Principal(user_id, org_id, Role.VENDOR, uuid.UUID(vendor["id"])))
+    contact = tokens.issue(Principal(user_id, org_id, Role.VENDOR))
     assert api.get(VENDORS, token=member).status_code == 200
     assert (
         api.post(

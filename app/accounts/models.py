@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-if TYPE_CHECKING:
-    from app.vendors.models import Vendor
+from app.accounts.roles import Role
 
-
-class Role(StrEnum):
-    OWNER = "owner"
-    MEMBER = "member"
-    VENDOR = "vendor"
+__all__ = ["LoginFailure", "Membership", "Organization", "Role", "User"]
 
 
 class Organization(Model):
@@ -41,7 +34,7 @@ class User(Model):
 
 
 class Membership(Model):
-    """A user's role in one organisation. Vendor contacts also point at their vendor.
+    """A user's role in one organisation.
 
     (No semicolons in model docstrings: Tortoise copies the first line into a table
     comment, and its SQLite schema editor splits statements on them.)
@@ -55,15 +48,11 @@ class Membership(Model):
         "models.Organization", related_name="memberships", on_delete=fields.CASCADE
     )
     role = fields.CharEnumField(Role, max_length=16)
-    vendor: fields.ForeignKeyNullableRelation[Vendor] = fields.ForeignKeyField(
-        "models.Vendor", related_name="contacts", null=True, on_delete=fields.CASCADE
-    )
     created_at = fields.DatetimeField(auto_now_add=True)
 
     # Foreign key columns, for type checkers (Tortoise adds them at runtime).
     user_id: uuid.UUID
     organization_id: uuid.UUID
-    vendor_id: uuid.UUID | None
 
     class Meta:
         table = "memberships"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from app.lifecycle.executor import BlockingExecutor
+from app.errors import Invalid
+from app.runtime.executor import BlockingExecutor
 from app.settings import Settings
 
 
@@ -21,7 +22,15 @@ class Passwords:
             parallelism=settings.ARGON2_PARALLELISM,
         )
         self._executor = executor
+        self._min_length = settings.PASSWORD_MIN_LENGTH
         self._dummy_hash: str | None = None
+
+    def check_strength(self, password: str, field: str = "password") -> None:
+        """The rule a new password must meet (the schema documents the same minimum)."""
+        if len(password) < self._min_length:
+            raise Invalid.field(
+                field, f"at least {self._min_length} characters", "string_too_short"
+            )
 
     async def hash(self, password: str) -> str:
         return await self._executor.run(self._hasher.hash, password)

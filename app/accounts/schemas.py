@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.accounts.models import Role
-from app.schemas import Email, StrictModel
+from app.accounts.roles import Role
+from app.fields import Email, StrictModel
 
 # The minimum length is enforced by the service from settings; 10 is the default.
 Password = Field(min_length=1, max_length=1024)

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 
 import jwt
 
-from app.accounts.models import Role
+from app.accounts.principal import Principal
+from app.accounts.roles import Role
 from app.settings import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The authenticated caller: user, organisation, role (and vendor, for contacts)."""
-
-    user_id: uuid.UUID
-    organization_id: uuid.UUID
-    role: Role
-    vendor_id: uuid.UUID | None = None
 
 
 class InvalidToken(Exception):
@@ -29,7 +19,7 @@ class InvalidToken(Exception):
 
 class TokenIssuer:
     def __init__(self, settings: Settings) -> None:
-        self._key = settings.SECRET_KEY
+        self._key = settings.SECRET_KEY.get_secret_value()
         self._algorithm = settings.JWT_ALGORITHM
         self.ttl = settings.ACCESS_TOKEN_TTL
 
@@ -42,8 +32,6 @@ class TokenIssuer:
             "iat": now,
             "exp": now + self.ttl,
         }
-        if principal.vendor_id is not None:
-            claims["vnd"] = str(principal.vendor_id)
         return jwt.encode(claims, self._key, algorithm=self._algorithm)
 
     def verify(self, token: str) -> Principal:
@@ -54,12 +42,10 @@ class TokenIssuer:
                 algorithms=[self._algorithm],
                 options={"require": ["exp", "iat", "sub", "org", "role"]},
             )
-            vendor = claims.get("vnd")
             return Principal(
                 user_id=uuid.UUID(claims["sub"]),
                 organization_id=uuid.UUID(claims["org"]),
                 role=Role(claims["role"]),
-                vendor_id=uuid.UUID(vendor) if vendor else None,
             )
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as error:
             raise InvalidToken(str(error)) from None

@@ -1,28 +1,26 @@
 """Authentication and authorization in one place: a decorator on each handler.
 
-`@authorized(Role.OWNER, Role.MEMBER)` checks the bearer token, puts the `Principal`
-on `request.ctx.principal`, and refuses other roles with 403.
+`@authorized(ORG_STAFF)` checks the bearer token (no database query), puts the
+`Principal` on `request.ctx.principal`, and refuses other roles with 403.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sanic import Request
 
-from app.accounts.models import Role
-from app.accounts.tokens import InvalidToken, Principal, TokenIssuer
-from app.http.errors import Forbidden, Unauthorized
+from app.accounts.principal import Principal
+from app.accounts.roles import Role
+from app.accounts.tokens import InvalidToken
+from app.errors import Forbidden, Unauthenticated
+from app.http.types import context_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
 Handler = Callable[Concatenate[Request, P], Coroutine[Any, Any, R]]
-
-ORG_STAFF = (Role.OWNER, Role.MEMBER)
-ANY_ROLE = (Role.OWNER, Role.MEMBER, Role.VENDOR)
-_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="onramp"'}
 
 
 def principal_of(request: Request) -> Principal:
@@ -34,17 +32,14 @@ def principal_of(request: Request) -> Principal:
 def authenticate(request: Request) -> Principal:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized(
-            "Send an access token: Authorization: Bearer <token>", headers=_CHALLENGE
-        )
-    tokens: TokenIssuer = request.app.ctx.tokens
+        raise Unauthenticated("Send an access token: Authorization: Bearer <token>")
     try:
-        return tokens.verify(token.strip())
+        return context_of(request).accounts.tokens.verify(token.strip())
     except InvalidToken:
-        raise Unauthorized("The access token is invalid or expired", headers=_CHALLENGE) from None
+        raise Unauthenticated("The access token is invalid or expired") from None
 
 
-def authorized(*roles: Role) -> Callable[[Handler[P, R]], Handler[P, R]]:
+def authorized(roles: Collection[Role]) -> Callable[[Handler[P, R]], Handler[P, R]]:
     allowed = frozenset(roles)
 
     def decorator(handler: Handler[P, R]) -> Handler[P, R]:

@@ -9,12 +9,33 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sanic_ext.extensions.openapi import definitions
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.types import Schema
 
-from app.schemas import ErrorEnvelope
+from app.errors import ErrorCode
+
+
+class ErrorDetail(BaseModel):
+    """One problem: the field it concerns (if any), what is wrong, a machine-readable type."""
+
+    model_config = ConfigDict(extra="allow")
+    field: str | None = None
+    message: str | None = None
+    type: str | None = None
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode = Field(examples=["validation_failed"])
+    message: str
+    details: list[ErrorDetail]
+    request_id: str
+
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
 
 _REF = "#/components/schemas/{model}"
 _ERROR_DESCRIPTIONS = {

@@ -2,144 +2,96 @@
 
 `{"error": {"code", "message", "details", "request_id"}}`: clients branch on `code`,
 show `message`, and quote `request_id` to an operator, who finds it in the logs.
+
+Domain errors know no HTTP; `STATUS_OF` below is the one table that gives each its
+status (Starlette's `exception_handlers` idea). Errors of HTTP itself (a body that is
+not JSON, a wrong content type) are `HttpError`s raised by the request class.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 import pydantic
 from sanic import Request
 from sanic.exceptions import RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
-from sanic_ext.exceptions import ValidationError as SanicExtValidationError
-from tortoise.exceptions import DBConnectionError
 
+from app import errors
+from app.errors import DomainError, ErrorCode
 from app.http.request_id import request_id
 
 logger = logging.getLogger("onramp.errors")
 
-_CODES_BY_STATUS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    408: "request_timeout",
-    409: "conflict",
-    410: "gone",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    416: "range_not_satisfiable",
-    422: "validation_failed",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "service_unavailable",
+STATUS_OF: dict[type[DomainError], int] = {
+    errors.Invalid: 422,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Gone: 410,
+    errors.Throttled: 429,
+    errors.Unavailable: 503,
 }
 
-# Raised when the database cannot be reached: the client should retry later (503),
-# not report a bug (500).
-_DATABASE_DOWN = (
-    DBConnectionError,
-    ConnectionRefusedError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.TooManyConnectionsError,
-)
+_CODES_BY_STATUS = {
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    408: ErrorCode.REQUEST_TIMEOUT,
+    409: ErrorCode.CONFLICT,
+    410: ErrorCode.GONE,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    416: ErrorCode.RANGE_NOT_SATISFIABLE,
+    422: ErrorCode.VALIDATION_FAILED,
+    429: ErrorCode.TOO_MANY_REQUESTS,
+    500: ErrorCode.INTERNAL_ERROR,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="onramp"'}
 
 
-class ApiError(SanicException):
-    """An error a client can act on. Subclasses fix the status and the code."""
+class HttpError(SanicException):
+    """An error of the HTTP exchange itself; subclasses fix the status and the code."""
 
-    status_code = 400
-    code = "bad_request"
+    code = ErrorCode.BAD_REQUEST
     quiet = True
 
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        details: list[dict[str, Any]] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message or self.__doc__ or self.code, headers=dict(headers or {}))
-        self.details = details or []
 
-
-class MalformedJSON(ApiError):
+class MalformedJSON(HttpError):
     """The request body is not valid JSON."""
 
     status_code = 400
-    code = "malformed_json"
+    code = ErrorCode.MALFORMED_JSON
 
 
-class Unauthorized(ApiError):
-    """Authentication is missing or invalid."""
-
-    status_code = 401
-    code = "unauthorized"
-
-
-class Forbidden(ApiError):
-    """You are not allowed to do this."""
-
-    status_code = 403
-    code = "forbidden"
-
-
-class NotFound(ApiError):
-    """Not found."""
-
-    status_code = 404
-    code = "not_found"
-
-
-class Conflict(ApiError):
-    """This conflicts with the current state."""
-
-    status_code = 409
-    code = "conflict"
-
-
-class Gone(ApiError):
-    """This is no longer available."""
-
-    status_code = 410
-    code = "gone"
-
-
-class UnsupportedMediaType(ApiError):
+class UnsupportedMediaType(HttpError):
     """Send the body as application/json."""
 
     status_code = 415
-    code = "unsupported_media_type"
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
 
 
-class ValidationFailed(ApiError):
-    """The request did not validate; see details."""
+def _database_down_errors() -> tuple[type[BaseException], ...]:
+    """Failures to reach the database: the client should retry later (503), not report
+    a bug (500). Imported here, lazily, so the HTTP layer does not load the ORM."""
+    import asyncpg
+    from tortoise.exceptions import DBConnectionError
 
-    status_code = 422
-    code = "validation_failed"
-
-
-class TooManyRequests(ApiError):
-    """Too many attempts; retry later."""
-
-    status_code = 429
-    code = "too_many_requests"
-
-
-class DatabaseUnavailable(ApiError):
-    """The database is unavailable; retry later."""
-
-    status_code = 503
-    code = "database_unavailable"
-    quiet = False
+    return (
+        DBConnectionError,
+        ConnectionRefusedError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.ConnectionDoesNotExistError,
+        asyncpg.TooManyConnectionsError,
+    )
 
 
 def validation_details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
@@ -165,45 +117,55 @@ def error_body(request: Request, code: str, message: str, details: list[Any]) ->
     }
 
 
+def _status_of(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return 400
+
+
 class ApiErrorHandler(ErrorHandler):
-    """Renders every exception as the envelope; tracebacks only in development."""
+    """Renders every exception as the envelope; tracebacks only when configured."""
 
     def __init__(self, *, show_details: bool) -> None:
         super().__init__()
         self.show_details = show_details
+        self._database_down: tuple[type[BaseException], ...] | None = None
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
-        if isinstance(exception, _DATABASE_DOWN):
-            exception = DatabaseUnavailable()
+        if self._database_down is None:
+            self._database_down = _database_down_errors()
+        if isinstance(exception, self._database_down):
+            exception = errors.Unavailable()
         elif isinstance(exception, pydantic.ValidationError):
-            exception = ValidationFailed(details=validation_details(exception))
-        elif isinstance(exception, SanicExtValidationError):
-            # sanic-ext's @validate flattens pydantic's error into a 400 string; the
-            # original is still its context, so clients get 422 with every field.
-            original = exception.__context__
-            field_errors = (
-                validation_details(original)
-                if isinstance(original, pydantic.ValidationError)
-                else [{"field": None, "message": str(original or exception), "type": "invalid"}]
-            )
-            exception = ValidationFailed(details=field_errors)
+            exception = errors.Invalid(details=validation_details(exception))
         headers: dict[str, str] = {}
         details: list[Any] = []
-        if isinstance(exception, SanicException):
+        if isinstance(exception, DomainError):
+            status = _status_of(exception)
+            code: str = exception.code
+            message = exception.message
+            details = exception.details
+            if isinstance(exception, errors.Throttled):
+                headers["Retry-After"] = str(exception.retry_after)
+            if status == 401:
+                headers.update(CHALLENGE)
+        elif isinstance(exception, SanicException):
             status = exception.status_code
-            code = getattr(exception, "code", None) or _CODES_BY_STATUS.get(status, "error")
+            code = getattr(exception, "code", None) or _CODES_BY_STATUS.get(
+                status, ErrorCode.BAD_REQUEST
+            )
             message = str(exception) or code.replace("_", " ")
             headers = dict(getattr(exception, "headers", None) or {})
-            details = list(getattr(exception, "details", None) or [])
         else:
-            status, code, message = 500, "internal_error", "Internal server error"
+            status, code, message = 500, ErrorCode.INTERNAL_ERROR, "Internal server error"
         if isinstance(exception, RequestCancelled):
             # The client went away mid-request (load balancers, load tools): nobody will
             # read this response and nothing on our side failed.
             logger.debug("%s %s cancelled by the client", request.method, request.path)
         elif status >= 500:
             self._log_server_error(request, exception)
-            if self.show_details and not isinstance(exception, SanicException):
+            if self.show_details and not isinstance(exception, SanicException | DomainError):
                 details = [{"traceback": traceback.format_exception(exception)}]
         return json(error_body(request, code, message, details), status=status, headers=headers)
 

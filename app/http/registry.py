@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
-from app.types import OnrampApp
+from app.http.types import OnrampApp
 
 
 class BlueprintLoadError(RuntimeError):

@@ -6,26 +6,41 @@ a conditional update, whichever worker gets there first.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+import uuid
+from datetime import UTC, datetime
+from typing import cast
 
-from app.invitations import service
-from app.lifecycle.tasks import Job
+from tortoise.transactions import in_transaction
+
+from app.compat.tortoise_cancel import runs_to_completion
+from app.invitations import flows
+from app.invitations.models import OPEN_STATUSES, Invitation
+from app.runtime.jobs import Job, periodic
 
 logger = logging.getLogger("onramp.invitations")
 
+JOB_NAME = "invitations.expiry"
+
+
+@runs_to_completion
+async def expire_due() -> int:
+    """Mark open invitations past their expiry as expired; return how many."""
+    now = datetime.now(UTC)
+    due = cast(
+        list[uuid.UUID],
+        await Invitation.filter(status__in=OPEN_STATUSES, expires_at__lte=now).values_list(
+            "id", flat=True
+        ),
+    )
+    count = 0
+    for invitation_id in due:
+        async with in_transaction():
+            count += await flows.expired(invitation_id, now)
+    if count:
+        logger.info("expired %d invitation(s)", count)
+    return count
+
 
 def expiry_job(interval: float) -> Job:
-    async def expire_periodically(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                expired = await service.expire_due()
-                if expired:
-                    logger.info("expired %d invitation(s)", expired)
-            except Exception:
-                logger.exception("expiring invitations failed; trying again later")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
-
-    return expire_periodically
+    return periodic(expire_due, interval, logger, "expiring invitations")

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
 from app.accounts.models import Organization
+from app.invitations.statuses import OPEN_STATUSES, InvitationStatus
 from app.vendors.models import Vendor
 
-
-class InvitationStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    ACCEPTED = "accepted"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
-    FAILED = "failed"
-
-
-OPEN_STATUSES = (InvitationStatus.PENDING, InvitationStatus.SENT)
+__all__ = ["OPEN_STATUSES", "Invitation", "InvitationStatus"]
 
 
 class Invitation(Model):

@@ -8,24 +8,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.schemas import OrganizationOut, TokenOut, UserOut
-from app.invitations.models import InvitationStatus
-from app.schemas import Email, StrictModel
+from app.fields import Email, StrictModel
+from app.invitations.statuses import InvitationStatus
 from app.vendors.schemas import VendorOut
-
-INVITATION_FIELDS = (
-    "id",
-    "vendor_id",
-    "email",
-    "message",
-    "status",
-    "expires_at",
-    "sent_at",
-    "accepted_at",
-    "revoked_at",
-    "failure_reason",
-    "created_at",
-    "updated_at",
-)
 
 Token = Field(min_length=16, max_length=256)
 
@@ -69,6 +54,9 @@ class InvitationOut(BaseModel):
     failure_reason: str | None
     created_at: datetime
     updated_at: datetime
+
+
+INVITATION_FIELDS = tuple(InvitationOut.model_fields)
 
 
 class InvitationPage(BaseModel):

@@ -11,7 +11,6 @@ connections through Tortoise's pool, never a request's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from dataclasses import dataclass
@@ -19,18 +18,22 @@ from email.message import EmailMessage
 from typing import Any
 
 from app.mail import outbox
+from app.mail.kinds import MailKind, MailKinds
 from app.mail.models import OutboxEmail
 from app.mail.sealing import Sealer, UnsealError
-from app.mail.templates import invitation_link, render_invitation
 from app.mail.transports import DeliveryError, Transport
+from app.runtime.jobs import wait_at_most
 from app.settings import Settings
 
 logger = logging.getLogger("onramp.mail")
+
+JOB_NAME = "mail.dispatcher"
 
 
 @dataclass
 class DispatchStats:
     sent: int = 0
+    sent_after_cancel: int = 0
     retried: int = 0
     failed: int = 0
     handed_back: int = 0
@@ -43,20 +46,26 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, transport: Transport, sealer: Sealer) -> None:
+    def __init__(
+        self, settings: Settings, transport: Transport, sealer: Sealer, kinds: MailKinds
+    ) -> None:
         self._settings = settings
         self._transport = transport
         self._sealer = sealer
-        self._wake = asyncio.Event()
+        self._kinds = kinds
+        self._wake: asyncio.Event | None = None
         self.stats = DispatchStats()
 
     def wake(self) -> None:
         """Mail was queued by this worker: look now instead of at the next poll."""
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """The supervised job. Returns once stopped and every claimed row is settled."""
-        watcher = asyncio.create_task(self._wake_on(stop), name="mail.dispatcher.stop-watch")
+        self._wake = wake = asyncio.Event()
+        self.stats = DispatchStats()
+        watcher = asyncio.create_task(self._wake_on(stop, wake), name=f"{JOB_NAME}.stop-watch")
         try:
             while not stop.is_set():
                 try:
@@ -71,17 +80,18 @@ class Dispatcher:
                 if rows:
                     await self._deliver_batch(rows, stop)
                     continue  # more may be due already
-                self._wake.clear()
+                wake.clear()
                 if stop.is_set():  # the stop signal's wake-up may just have been cleared
                     break
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._settings.DISPATCH_POLL_INTERVAL)
+                await wait_at_most(wake, self._settings.DISPATCH_POLL_INTERVAL)
         finally:
             watcher.cancel()
+            self._wake = None
 
-    async def _wake_on(self, stop: asyncio.Event) -> None:
+    @staticmethod
+    async def _wake_on(stop: asyncio.Event, wake: asyncio.Event) -> None:
         await stop.wait()
-        self._wake.set()
+        wake.set()
 
     async def _deliver_batch(self, rows: list[OutboxEmail], stop: asyncio.Event) -> None:
         limit = asyncio.Semaphore(self._settings.DISPATCH_CONCURRENCY)
@@ -94,9 +104,7 @@ class Dispatcher:
                     return
                 await self._deliver(row)
 
-        tasks = {
-            asyncio.create_task(deliver_one(row), name=f"mail.send.{row.id}"): row for row in rows
-        }
+        tasks = {asyncio.create_task(deliver_one(row), name="mail.send"): row for row in rows}
         stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
         pending: set[asyncio.Future[Any]] = set(tasks)
         try:
@@ -121,49 +129,64 @@ class Dispatcher:
             logger.info("handed back %d claimed email(s) to the queue", handed_back)
 
     async def _deliver(self, row: OutboxEmail) -> None:
+        kind = self._kinds.get(row.kind)
         try:
-            try:
-                message = self._render(row)
-            except UnsealError as error:
-                raise DeliveryError(str(error), permanent=True) from error
-            await self._transport.send(message)
+            await self._transport.send(self._message(row, kind))
         except DeliveryError as error:
-            await self._record_failure(row, error)
+            await self._record_failure(row, kind, error)
             return
         except Exception as error:  # a bug or an unexpected transport error: retry later
             logger.exception("sending outbox row %s failed unexpectedly", row.id)
-            await self._record_failure(row, DeliveryError(repr(error)))
-            return
-        if await outbox.mark_sent(row):
-            self.stats.sent += 1
-        else:
-            # Our claim is gone: the invitation was revoked or resent while this email
-            # was on its way (its token is then dead), or the lease ran out.
-            logger.warning(
-                "outbox row %s was sent, but meanwhile it was cancelled or its lease expired",
-                row.id,
+            failure = DeliveryError(
+                "sending failed for an unexpected reason", f"{type(error).__name__}: {error}"
             )
+            await self._record_failure(row, kind, failure)
+            return
+        outcome = await outbox.mark_sent(row, kind)
+        if outcome is outbox.SentOutcome.RECORDED:
+            self.stats.sent += 1
+        elif outcome is outbox.SentOutcome.CANCELLED_MEANWHILE:
+            self.stats.sent_after_cancel += 1
+            logger.info("outbox row %s was sent; its %s had moved on meanwhile", row.id, row.kind)
+        else:
+            logger.warning("outbox row %s was sent after its lease ran out", row.id)
 
-    async def _record_failure(self, row: OutboxEmail, error: DeliveryError) -> None:
+    async def _record_failure(
+        self, row: OutboxEmail, kind: MailKind | None, error: DeliveryError
+    ) -> None:
         s = self._settings
         if error.permanent or row.attempts >= s.DISPATCH_MAX_ATTEMPTS:
-            await outbox.mark_failed(row, str(error))
-            self.stats.failed += 1
-            logger.warning("outbox row %s failed for good: %s", row.id, error)
+            reason = f"delivery failed after {row.attempts} attempt(s): {error.reason}"
+            if await outbox.mark_failed(row, kind, reason, error.detail):
+                self.stats.failed += 1
+                logger.warning("outbox row %s failed for good: %s", row.id, error.detail)
             return
         delay = backoff_seconds(row.attempts, s.DISPATCH_BACKOFF_BASE, s.DISPATCH_BACKOFF_MAX)
-        await outbox.mark_retry(row, str(error), delay)
+        await outbox.mark_retry(row, error.detail, delay)
         self.stats.retried += 1
-        logger.info("outbox row %s: %s; retry in %.1fs", row.id, error, delay)
+        logger.info("outbox row %s: %s; retry in %.1fs", row.id, error.detail, delay)
 
-    def _render(self, row: OutboxEmail) -> EmailMessage:
-        if row.kind != outbox.INVITATION_KIND or row.secret is None:
-            raise DeliveryError(f"cannot render outbox row of kind {row.kind!r}", permanent=True)
-        token = self._sealer.unseal(row.secret)
-        return render_invitation(
-            context=row.context,
-            link=invitation_link(self._settings.PUBLIC_BASE_URL, token),
-            mail_from=self._settings.MAIL_FROM,
-            to=row.to_address,
-            message_id=row.message_id,
-        )
+    def _message(self, row: OutboxEmail, kind: MailKind | None) -> EmailMessage:
+        if kind is None:
+            raise DeliveryError(
+                "this kind of email can no longer be sent",
+                f"no mail kind {row.kind!r} is registered",
+                permanent=True,
+            )
+        try:
+            secret = self._sealer.unseal(row.secret) if row.secret is not None else None
+        except UnsealError as error:
+            raise DeliveryError(
+                "the email's link could not be restored (the server's key changed)",
+                str(error),
+                permanent=True,
+            ) from error
+        content = kind.render(outbox.delivery_of(row), secret)
+        message = EmailMessage()
+        message["Subject"] = content.subject
+        message["From"] = self._settings.MAIL_FROM
+        message["To"] = row.to_address
+        message["Message-ID"] = row.message_id
+        message.set_content(content.text)
+        message.add_alternative(content.html, subtype="html")
+        return message

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from enum import StrEnum
 from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
-
-from app.invitations.models import Invitation
 
 
 class OutboxStatus(StrEnum):
@@ -23,15 +20,17 @@ class OutboxStatus(StrEnum):
 class OutboxEmail(Model):
     """One email to send. A worker leases a queued row (claimed_until) while sending it.
 
-    The invitation link's token is kept encrypted (`secret`) only until the email is
+    `kind` names the area that renders it and hears how it went; `ref_id` is that area's
+    object (an invitation, a user) and `ref_version` which state of it the email is for
+    (an invitation's token), so a stale email never changes the object's state.
+    A secret for the email (a token for its link) is kept encrypted until the email is
     sent or given up, then erased: the database never holds a usable token in clear.
     """
 
     id = fields.BigIntField(primary_key=True)
-    invitation: fields.ForeignKeyNullableRelation[Invitation] = fields.ForeignKeyField(
-        "models.Invitation", related_name="emails", null=True, on_delete=fields.SET_NULL
-    )
     kind = fields.CharField(max_length=32)
+    ref_id = fields.UUIDField(null=True)
+    ref_version = fields.CharField(max_length=64, null=True)
     to_address = fields.CharField(max_length=320)
     message_id = fields.CharField(max_length=255)
     context: fields.JSONField[dict[str, Any]] = fields.JSONField()
@@ -45,11 +44,13 @@ class OutboxEmail(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
 
-    invitation_id: uuid.UUID | None
-
     class Meta:
         table = "outbox_emails"
         indexes = (
             Index(fields=("status", "next_attempt_at"), name="outbox_due"),
             Index(fields=("claim_token",), name="outbox_claim_token"),
+            Index(fields=("ref_id",), name="outbox_ref"),
         )
+
+
+__all__ = ["OutboxEmail", "OutboxStatus"]

@@ -5,23 +5,29 @@ Claiming is the heart of "never twice": on PostgreSQL one UPDATE over a
 disjoint rows; on SQLite a single conditional UPDATE (SQLite runs one writer at a time).
 A claimed row carries a lease (`claimed_until`); if its worker dies, the lease runs out
 and another worker claims it again.
+
+Lock order: an outcome locks the owner's row (`MailKind.lock`) before the outbox row,
+the order in which every owner writes (owner row, then `cancel_queued`), so the two never
+deadlock on PostgreSQL.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from email.utils import make_msgid
+from enum import Enum
+from typing import Any, cast
 
-from tortoise import Tortoise
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from app.invitations.models import Invitation, InvitationStatus
+from app.mail.kinds import Delivery, MailKind
 from app.mail.models import OutboxEmail, OutboxStatus
-
-INVITATION_KIND = "invitation"
+from app.mail.sealing import Sealer
+from app.runtime.db import connection
 
 _PG_CLAIM = """
 UPDATE outbox_emails
@@ -44,31 +50,62 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def enqueue(
-    *,
-    kind: str,
-    to_address: str,
-    message_id: str,
-    context: dict[str, Any],
-    sealed_secret: str | None,
-    invitation_id: uuid.UUID | None,
-) -> OutboxEmail:
-    """Queue an email. Call inside the transaction of the change that causes it."""
-    return await OutboxEmail.create(
-        kind=kind,
-        to_address=to_address,
-        message_id=message_id,
-        context=context,
-        secret=sealed_secret,
-        invitation_id=invitation_id,
-        next_attempt_at=_now(),
+def delivery_of(row: OutboxEmail) -> Delivery:
+    return Delivery(
+        email_id=row.id,
+        ref_id=row.ref_id,
+        ref_version=row.ref_version,
+        to_address=row.to_address,
+        context=row.context,
+        attempts=row.attempts,
     )
 
 
-async def cancel_queued(invitation_id: uuid.UUID) -> int:
-    """Stop queued emails of an invitation (its token changed or it was revoked)."""
-    return await OutboxEmail.filter(invitation_id=invitation_id, status=OutboxStatus.QUEUED).update(
-        status=OutboxStatus.CANCELLED, secret=None, claimed_until=None, claim_token=None
+def new_message_id(mail_from: str) -> str:
+    domain = mail_from.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    return make_msgid(domain=domain)
+
+
+class Outbox:
+    """How the areas queue email: inside their own transaction, then `wake()` after it
+    committed so this worker's dispatcher sends at once instead of at its next poll."""
+
+    def __init__(self, sealer: Sealer, mail_from: str, wake: Callable[[], None]) -> None:
+        self._sealer = sealer
+        self._mail_from = mail_from
+        self.wake = wake
+
+    async def enqueue(
+        self,
+        *,
+        kind: str,
+        to_address: str,
+        context: dict[str, Any],
+        secret: str | None = None,
+        ref_id: uuid.UUID | None = None,
+        ref_version: str | None = None,
+    ) -> OutboxEmail:
+        """Queue an email. Call inside the transaction of the change that causes it."""
+        return await OutboxEmail.create(
+            kind=kind,
+            ref_id=ref_id,
+            ref_version=ref_version,
+            to_address=to_address,
+            message_id=new_message_id(self._mail_from),
+            context=context,
+            secret=self._sealer.seal(secret) if secret is not None else None,
+            next_attempt_at=_now(),
+        )
+
+
+async def cancel_queued(ref_id: uuid.UUID) -> int:
+    """Stop the queued emails of an object (its token changed, it was revoked or deleted).
+
+    An email already on its way keeps its claim, so that its worker can still record
+    that it was sent: the counts stay true, and its stale version changes nothing.
+    """
+    return await OutboxEmail.filter(ref_id=ref_id, status=OutboxStatus.QUEUED).update(
+        status=OutboxStatus.CANCELLED, secret=None
     )
 
 
@@ -76,9 +113,8 @@ async def claim(batch_size: int, lease_seconds: float, *, postgres: bool) -> lis
     """Lease up to `batch_size` due rows for this worker; nobody else gets them."""
     token = secrets.token_hex(16)
     if postgres:
-        connection = Tortoise.get_connection("default")
         # execute_query_dict fetches rows (execute_query drops RETURNING for UPDATEs).
-        rows = await connection.execute_query_dict(_PG_CLAIM, [lease_seconds, token, batch_size])
+        rows = await connection().execute_query_dict(_PG_CLAIM, [lease_seconds, token, batch_size])
         if not rows:
             return []
     else:
@@ -106,29 +142,43 @@ async def claim(batch_size: int, lease_seconds: float, *, postgres: bool) -> lis
     return await OutboxEmail.filter(claim_token=token).order_by("next_attempt_at", "id")
 
 
-async def _lock_invitation(row: OutboxEmail) -> None:
-    """Lock the invitation before its outbox rows, the order every other writer uses
-    (resend, revoke, accept, expiry), so the two never deadlock on PostgreSQL."""
-    if row.invitation_id is not None:
-        await Invitation.filter(id=row.invitation_id).select_for_update().first()
+class SentOutcome(Enum):
+    RECORDED = "recorded"
+    """Sent and recorded; the owner heard of it."""
+    CANCELLED_MEANWHILE = "cancelled_meanwhile"
+    """Sent, recorded as sent, but its object had moved on (revoked, resent): the owner's
+    state is not changed by a stale email."""
+    LEASE_LOST = "lease_lost"
+    """Sent, but the lease had run out and another worker owns the row now."""
 
 
-async def mark_sent(row: OutboxEmail) -> bool:
-    """Record delivery; False if our lease was lost meanwhile (someone else owns it)."""
+async def mark_sent(row: OutboxEmail, kind: MailKind | None) -> SentOutcome:
+    """Record that the email went out."""
     now = _now()
+    delivery = delivery_of(row)
     async with in_transaction():
-        await _lock_invitation(row)
-        updated = await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
+        if kind is not None:
+            await kind.lock(delivery)
+        statuses = cast(
+            list[str],
+            await OutboxEmail.filter(id=row.id, claim_token=row.claim_token)
+            .select_for_update()
+            .values_list("status", flat=True),
+        )
+        if not statuses:
+            return SentOutcome.LEASE_LOST
+        await OutboxEmail.filter(id=row.id).update(
             status=OutboxStatus.SENT, sent_at=now, claimed_until=None, claim_token=None, secret=None
         )
-        if updated and row.invitation_id is not None:
-            await Invitation.filter(id=row.invitation_id, status=InvitationStatus.PENDING).update(
-                status=InvitationStatus.SENT, sent_at=now
-            )
-    return bool(updated)
+        if statuses[0] == OutboxStatus.CANCELLED:
+            return SentOutcome.CANCELLED_MEANWHILE
+        if kind is not None:
+            await kind.sent(delivery, now)
+    return SentOutcome.RECORDED
 
 
 async def mark_retry(row: OutboxEmail, error: str, delay_seconds: float) -> None:
+    """Try again later (a row cancelled meanwhile just lets go of its claim)."""
     await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
         next_attempt_at=_now() + timedelta(seconds=delay_seconds),
         claimed_until=None,
@@ -137,26 +187,25 @@ async def mark_retry(row: OutboxEmail, error: str, delay_seconds: float) -> None
     )
 
 
-async def mark_failed(row: OutboxEmail, reason: str) -> None:
-    """Give up on a row; its invitation shows `failed` and why."""
+async def mark_failed(row: OutboxEmail, kind: MailKind | None, reason: str, detail: str) -> bool:
+    """Give up on a row: `reason` (our wording) goes to the owner, `detail` (technical)
+    stays on the row for operators. False if the row was cancelled or re-leased."""
+    delivery = delivery_of(row)
     async with in_transaction():
-        await _lock_invitation(row)
-        updated = await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
+        if kind is not None:
+            await kind.lock(delivery)
+        updated = await OutboxEmail.filter(
+            id=row.id, claim_token=row.claim_token, status=OutboxStatus.QUEUED
+        ).update(
             status=OutboxStatus.FAILED,
             claimed_until=None,
             claim_token=None,
             secret=None,
-            last_error=reason[:2000],
+            last_error=detail[:2000],
         )
-        if updated and row.invitation_id is not None:
-            await Invitation.filter(
-                id=row.invitation_id,
-                status__in=(InvitationStatus.PENDING, InvitationStatus.SENT),
-            ).update(
-                status=InvitationStatus.FAILED,
-                failure_reason=f"delivery failed after {row.attempts} attempt(s): {reason}"[:2000],
-                open_vendor_id=None,
-            )
+        if updated and kind is not None:
+            await kind.failed(delivery, reason)
+    return bool(updated)
 
 
 async def release(rows: list[OutboxEmail], *, attempted: bool) -> int:

@@ -9,15 +9,19 @@ from typing import Protocol
 
 import aiosmtplib
 
-from app.lifecycle.executor import BlockingExecutor
+from app.runtime.executor import BlockingExecutor
 from app.settings import Settings
 
 
 class DeliveryError(Exception):
-    """Sending failed; `permanent` ones are not retried (e.g. a rejected recipient)."""
+    """Sending failed. `reason` is our own wording (shown to customers on the object the
+    email was for); `detail` is the technical cause, for operators. `permanent` ones are
+    not retried (e.g. a rejected recipient)."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, detail: str, *, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
         self.permanent = permanent
 
 
@@ -43,20 +47,31 @@ class SmtpTransport:
                 hostname=s.SMTP_HOST,
                 port=s.SMTP_PORT,
                 username=s.SMTP_USERNAME or None,
-                password=s.SMTP_PASSWORD or None,
+                password=s.SMTP_PASSWORD.get_secret_value() or None,
                 start_tls=s.SMTP_STARTTLS,
                 use_tls=s.SMTP_TLS,
                 timeout=s.SMTP_TIMEOUT,
             )
         except aiosmtplib.SMTPRecipientsRefused as error:
-            raise DeliveryError(f"recipient refused: {error}", permanent=True) from error
+            raise DeliveryError(
+                "the recipient's mail server refused the address",
+                f"recipient refused: {error}",
+                permanent=True,
+            ) from error
         except aiosmtplib.SMTPResponseException as error:
             permanent = 500 <= error.code < 600
+            reason = (
+                f"the mail server rejected the message (SMTP {error.code})"
+                if permanent
+                else f"the mail server deferred the message (SMTP {error.code})"
+            )
             raise DeliveryError(
-                f"SMTP {error.code}: {error.message}", permanent=permanent
+                reason, f"SMTP {error.code}: {error.message}", permanent=permanent
             ) from error
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            raise DeliveryError(f"{type(error).__name__}: {error}") from error
+            raise DeliveryError(
+                "the mail server could not be reached", f"{type(error).__name__}: {error}"
+            ) from error
 
 
 class FileTransport:
@@ -70,7 +85,13 @@ class FileTransport:
 
     async def send(self, message: EmailMessage) -> None:
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", str(message["Message-ID"]).strip("<>"))
-        await self._executor.run(self._write, self._directory / f"{stem}.eml", bytes(message))
+        try:
+            await self._executor.run(self._write, self._directory / f"{stem}.eml", bytes(message))
+        except OSError as error:
+            raise DeliveryError(
+                "the email could not be written to the outbox folder",
+                f"{type(error).__name__}: {error}",
+            ) from error
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:

@@ -3,22 +3,21 @@
 With several workers, each process keeps its own numbers. prometheus-client's
 multiprocess mode writes them to files in PROMETHEUS_MULTIPROC_DIR, which the main
 process creates (and empties of dead workers' files) in `main_process_start`, before
-any worker exists; workers inherit the variable. The library picks its storage when
-first imported, so this module is imported by the factory, which in a worker runs after
-the variable is set. Without the variable (in-process tests) numbers are per process.
-
-Each multiprocess value checks the process id on every write, to notice a fork; it
-gets `current_pid`, which does not make a system call each time.
+any worker exists; workers inherit the variable. The library picks a metric's storage
+when the metric is created, so the metrics are created once per process, by
+`instruments()`, after that. Without the variable (in-process tests) numbers are per
+process.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 from prometheus_client import (
@@ -30,50 +29,82 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client import values as metric_values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from app.http.request import ApiRequest
-from app.lifecycle.tasks import Job
-from app.observability.process import current_pid
-from app.types import OnrampApp
+from app.runtime.jobs import Job, periodic
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+logger = logging.getLogger("onramp.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+SAMPLER_JOB = "metrics.sampler"
 
 
-if os.environ.get(MULTIPROC_ENV):  # must precede the metrics below: they take the class
-    metric_values.ValueClass = metric_values.MultiProcessValue(  # type: ignore[no-untyped-call]
-        process_identifier=current_pid
-    )
+@dataclass(frozen=True)
+class Instruments:
+    requests: Counter
+    latency: Histogram
+    in_flight: Gauge
+    db_in_use: Gauge
+    db_open: Gauge
+    tasks_alive: Gauge
+    worker_rss: Gauge
 
-REQUESTS = Counter(
-    "onramp_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "onramp_http_request_duration_seconds",
-    "Time to answer an HTTP request",
-    ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-)
-IN_FLIGHT = Gauge(
-    "onramp_http_requests_in_flight",
-    "Requests being handled (sampled every METRICS_SAMPLE_INTERVAL)",
-    multiprocess_mode="livesum",
-)
-DB_IN_USE = Gauge(
-    "onramp_db_connections_in_use", "Pool connections checked out", multiprocess_mode="livesum"
-)
-DB_OPEN = Gauge("onramp_db_connections_open", "Pool connections open", multiprocess_mode="livesum")
-TASKS_ALIVE = Gauge(
-    "onramp_background_tasks_alive",
-    "Background jobs running",
-    ["name"],
-    multiprocess_mode="livesum",
-)
-WORKER_RSS = Gauge(
-    "onramp_worker_rss_bytes", "Resident memory of each worker", multiprocess_mode="liveall"
-)
+
+_instruments: Instruments | None = None
+
+
+def instruments(settings: Settings) -> Instruments:
+    """This process's metric objects, created on first use (once per process)."""
+    global _instruments
+    if _instruments is None:
+        if multiprocess_enabled() and "prometheus_pid" not in settings.COMPAT_DISABLED:
+            from app.compat import prometheus_pid
+
+            prometheus_pid.apply()
+        _instruments = Instruments(
+            requests=Counter(
+                "onramp_http_requests_total",
+                "HTTP requests answered",
+                ["method", "route", "status"],
+            ),
+            latency=Histogram(
+                "onramp_http_request_duration_seconds",
+                "Time to answer an HTTP request",
+                ["method", "route"],
+                buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            ),
+            in_flight=Gauge(
+                "onramp_http_requests_in_flight",
+                "Requests being handled (sampled every METRICS_SAMPLE_INTERVAL)",
+                multiprocess_mode="livesum",
+            ),
+            db_in_use=Gauge(
+                "onramp_db_connections_in_use",
+                "Pool connections checked out",
+                multiprocess_mode="livesum",
+            ),
+            db_open=Gauge(
+                "onramp_db_connections_open", "Pool connections open", multiprocess_mode="livesum"
+            ),
+            tasks_alive=Gauge(
+                "onramp_background_tasks_alive",
+                "Background jobs running",
+                ["name"],
+                multiprocess_mode="livesum",
+            ),
+            worker_rss=Gauge(
+                "onramp_worker_rss_bytes",
+                "Resident memory of each worker",
+                multiprocess_mode="liveall",
+            ),
+        )
+    return _instruments
 
 
 def prepare_multiprocess_dir() -> Path:
@@ -105,28 +136,24 @@ def worker_stopped() -> None:
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
-def sample_worker(app: OnrampApp) -> None:
+def sample_worker(context: AppContext) -> None:
     """Point-in-time gauges of this worker."""
-    WORKER_RSS.set(psutil.Process().memory_info().rss)
-    IN_FLIGHT.set(ApiRequest.in_flight())
-    db = getattr(app.ctx, "db", None)
-    if db is not None:
-        DB_IN_USE.set(db.connections_in_use())
-        DB_OPEN.set(db.open_connections())
-    supervisor = getattr(app.ctx, "supervisor", None)
-    if supervisor is not None:
-        for name, alive in supervisor.running().items():
-            TASKS_ALIVE.labels(name).set(1 if alive else 0)
+    metrics = instruments(context.settings)
+    metrics.worker_rss.set(psutil.Process().memory_info().rss)
+    metrics.in_flight.set(ApiRequest.in_flight())
+    metrics.db_in_use.set(context.database.connections_in_use())
+    metrics.db_open.set(context.database.open_connections())
+    for name, alive in context.supervisor.running().items():
+        metrics.tasks_alive.labels(name).set(1 if alive else 0)
 
 
-def sampler_job(app: OnrampApp, interval: float) -> Job:
-    async def sample_periodically(stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            sample_worker(app)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+def sampler_job(context: AppContext) -> Job:
+    async def sample() -> None:
+        sample_worker(context)
 
-    return sample_periodically
+    return periodic(
+        sample, context.settings.METRICS_SAMPLE_INTERVAL, logger, "sampling worker metrics"
+    )
 
 
 class _OutboxCollector(Collector):

@@ -18,8 +18,8 @@ from sanic.response import BaseHTTPResponse
 from app.http.request import ApiRequest
 from app.http.request_id import request_id
 from app.http.response_hooks import ResponseHook
-from app.observability import metrics
-from app.observability.logs import RequestLog
+from app.observability.logging.request_log import RequestLog
+from app.observability.metrics import Instruments
 
 request_log = RequestLog(logging.getLogger("onramp.access"))
 
@@ -30,7 +30,7 @@ def route_of(request: Request) -> str:
     return "/" + request.route.path.lstrip("/") if request.route else "unmatched"
 
 
-def make_observer(*, record_metrics: bool, log_requests: bool) -> ResponseHook:
+def make_observer(metrics: Instruments | None, *, log_requests: bool) -> ResponseHook:
     # Keys are (method, route template, status): bounded by the app's routes.
     children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
@@ -41,13 +41,13 @@ def make_observer(*, record_metrics: bool, log_requests: bool) -> ResponseHook:
         route = route_of(request)
         status = response.status
         method = request.method
-        if record_metrics:
+        if metrics is not None:
             key = (method, route, status)
             pair = children.get(key)
             if pair is None:
                 pair = (
-                    metrics.REQUESTS.labels(method, route, str(status)),
-                    metrics.LATENCY.labels(method, route),
+                    metrics.requests.labels(method, route, str(status)),
+                    metrics.latency.labels(method, route),
                 )
                 children[key] = pair
             pair[0].inc()

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+import uuid
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from app.accounts.models import Organization
+from app.accounts.models import Organization, User
+from app.vendors.statuses import VendorStatus
 
-
-class VendorStatus(StrEnum):
-    DRAFT = "draft"
-    INVITED = "invited"
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    ARCHIVED = "archived"
+__all__ = ["Vendor", "VendorStatus"]
 
 
 class Vendor(Model):
+    """A supplier or contractor of one organisation.
+
+    `contact_user` is the account of the vendor's contact once they accepted an
+    invitation: the link between a vendor-role membership and the vendor it may edit.
+    """
+
     id = fields.UUIDField(primary_key=True)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="vendors", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=200)
     contact_email = fields.CharField(max_length=320)
+    contact_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="vendor_contacts", null=True, on_delete=fields.SET_NULL
+    )
     phone = fields.CharField(max_length=50, null=True)
     website = fields.CharField(max_length=2048, null=True)
     category = fields.CharField(max_length=100, null=True)
@@ -33,6 +37,9 @@ class Vendor(Model):
     status = fields.CharEnumField(VendorStatus, max_length=16, default=VendorStatus.DRAFT)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    organization_id: uuid.UUID
+    contact_user_id: uuid.UUID | None
 
     class Meta:
         table = "vendors"
@@ -44,4 +51,5 @@ class Vendor(Model):
                 fields=("organization_id", "status", "created_at", "id"),
                 name="vendors_org_status_created",
             ),
+            Index(fields=("contact_user_id",), name="vendors_contact_user"),
         )

@@ -21,11 +21,13 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.filters import escape_like
 
-from app.vendors.models import Vendor, VendorStatus
+from app.runtime.db import connection, is_postgres
+from app.vendors.models import Vendor
 from app.vendors.schemas import VENDOR_FIELDS
+from app.vendors.statuses import VendorStatus
 
-# Constants only: column names from the schema, never input. The id comes back as text
-# (the JSON encoder writes a str as is; asyncpg's UUID would go through `default`).
+# Constants only: the response model's field names, never input. The id comes back as
+# text (the JSON encoder writes a str as is; asyncpg's UUID would go through `default`).
 _COLUMNS = ",".join('CAST("id" AS VARCHAR) "id"' if c == "id" else f'"{c}"' for c in VENDOR_FIELDS)
 _SELECT = f'SELECT {_COLUMNS} FROM "vendors"'  # noqa: S608
 _MATCHES = "UPPER(CAST(\"{column}\" AS VARCHAR)) LIKE UPPER({value}) ESCAPE '\\'"
@@ -44,8 +46,8 @@ class _Statement:
 
 
 def _database() -> tuple[BaseDBAsyncClient, _Statement, Callable[[dict[str, Any]], None]]:
-    db = Vendor._meta.db
-    if db.capabilities.dialect == "postgres":
+    db = connection()
+    if is_postgres(db):
         return db, _Statement(numbered=True), _as_is
     return db, _Statement(numbered=False), _from_text
 

@@ -16,22 +16,8 @@ from pydantic import (
     field_validator,
 )
 
-from app.schemas import Email, StrictModel
-from app.vendors.models import VendorStatus
-
-# Fields a client may set, in the order responses list them.
-VENDOR_FIELDS = (
-    "id",
-    "name",
-    "contact_email",
-    "phone",
-    "website",
-    "category",
-    "notes",
-    "status",
-    "created_at",
-    "updated_at",
-)
+from app.fields import Email, StrictModel
+from app.vendors.statuses import VendorStatus
 
 _HTTP_URL = TypeAdapter(HttpUrl)
 
@@ -106,6 +92,9 @@ class VendorListQuery(BaseModel):
 
 
 class VendorOut(BaseModel):
+    """A vendor as its organisation sees it. Its fields, in this order, are also the
+    columns the hot reads select (`app.vendors.queries`) and what `vendor_out` takes."""
+
     id: uuid.UUID
     name: str
     contact_email: str
@@ -123,9 +112,6 @@ class VendorPage(BaseModel):
     next_cursor: str | None
 
 
-PROFILE_FIELDS = tuple(field for field in VENDOR_FIELDS if field != "notes")
-
-
 class ProfileOut(BaseModel):
     """The vendor as its own contact sees it (the organisation's notes stay private)."""
 
@@ -138,6 +124,10 @@ class ProfileOut(BaseModel):
     status: VendorStatus
     created_at: datetime
     updated_at: datetime
+
+
+VENDOR_FIELDS = tuple(VendorOut.model_fields)
+PROFILE_FIELDS = tuple(ProfileOut.model_fields)
 
 
 class ProfilePatch(StrictModel):

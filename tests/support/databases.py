@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
-from app.lifecycle.db import migrate
+from app.runtime.migrations import migrate
 from app.settings import load_settings
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")

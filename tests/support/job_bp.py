@@ -30,4 +30,4 @@ async def job_with_cleanup(stop: asyncio.Event) -> None:
 
 @bp.after_server_start
 async def start_job(app: Sanic) -> None:
-    app.ctx.supervisor.start("sample.cleanup_job", job_with_cleanup)
+    app.ctx.context.supervisor.start("sample.cleanup_job", job_with_cleanup)

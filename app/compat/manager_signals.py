@@ -10,7 +10,7 @@ its workers stopped cleanly (`TypeError: 'NoneType' object is not a mapping` in
 
 The guard wraps the manager's handlers (installed in `main_process_ready`, after the
 manager set them): a signal that arrives inside a proxy call is held and handled
-`RETRY_SECONDS` later (SIGALRM), by which time the call has returned.
+`RETRY_SECONDS` later (SIGALRM, unused by Sanic), by which time the call has returned.
 """
 
 from __future__ import annotations
@@ -21,7 +21,18 @@ from multiprocessing.managers import BaseProxy
 from types import FrameType
 from typing import Any
 
+from app.compat import Workaround
+
+WORKAROUND = Workaround(
+    name="manager_signals",
+    package="sanic",
+    written_for="25.12.1",
+    upstream="not yet reported upstream: docs/upstream/sanic-manager-signal-race.md",
+    summary="a stop signal inside a worker-state proxy call makes the main process exit 1",
+)
+
 RETRY_SECONDS = 0.005
+# The code object of the one function every proxy call goes through.
 _PROXY_CALL = BaseProxy._callmethod.__code__
 
 Handler = Callable[[int, FrameType | None], Any]
@@ -38,7 +49,7 @@ def inside_proxy_call(frame: FrameType | None) -> bool:
 
 class SignalGuard:
     """Runs `handler` for a signal at once, or a moment later if it interrupted a proxy
-    call; SIGALRM (unused by Sanic) brings the held signals back."""
+    call; SIGALRM brings the held signals back."""
 
     def __init__(self, handlers: dict[int, Handler]) -> None:
         self._handlers = handlers

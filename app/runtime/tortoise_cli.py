@@ -5,7 +5,7 @@ Only that CLI imports this module; the app builds its config from settings at st
 
 import os
 
-from app.lifecycle.db import tortoise_config
+from app.runtime.db import tortoise_config
 from app.settings import load_settings
 
 TORTOISE_ORM = tortoise_config(load_settings(os.environ))

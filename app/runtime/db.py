@@ -1,4 +1,4 @@
-"""The database: one Tortoise context per worker, and migrations run once.
+"""The database: Tortoise's configuration and one owner of a worker's connections.
 
 Tortoise 1.x keeps its state in a context variable. Sanic's handlers run in tasks
 that do not inherit the listener's context, so the worker's context is also set as
@@ -9,22 +9,15 @@ fails with "No TortoiseContext is currently active" and closing closes nothing.
 from __future__ import annotations
 
 import asyncio
-import functools
-import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
-from tortoise.migrations.api import migrate as migrate_api
 
 from app.settings import Settings
-
-logger = logging.getLogger("onramp.db")
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 MODEL_MODULES = (
     "app.accounts.models",
@@ -33,6 +26,7 @@ MODEL_MODULES = (
     "app.mail.models",
 )
 MIGRATIONS_MODULE = "app.migrations"
+DEFAULT = "default"
 
 
 def tortoise_config(settings: Settings, *, pool_max: int | None = None) -> dict[str, Any]:
@@ -53,11 +47,11 @@ def tortoise_config(settings: Settings, *, pool_max: int | None = None) -> dict[
         credentials["application_name"] = settings.DB_APPLICATION_NAME
         credentials["timeout"] = settings.DB_CONNECT_TIMEOUT
     return {
-        "connections": {"default": connection},
+        "connections": {DEFAULT: connection},
         "apps": {
             "models": {
                 "models": list(MODEL_MODULES),
-                "default_connection": "default",
+                "default_connection": DEFAULT,
                 "migrations": MIGRATIONS_MODULE,
             }
         },
@@ -71,12 +65,22 @@ def _ensure_sqlite_folder(file_path: str) -> None:
         Path(file_path).parent.mkdir(parents=True, exist_ok=True)
 
 
+def connection() -> BaseDBAsyncClient:
+    """The connection (pool) the current worker's queries use: for hand-written SQL."""
+    return get_connection(DEFAULT)
+
+
+def is_postgres(client: BaseDBAsyncClient) -> bool:
+    return bool(client.capabilities.dialect == "postgres")
+
+
 class Database:
     """This worker's connections: opened at start, closed at stop, counted in between."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._context: TortoiseContext | None = None
+        self.closed_count = 0
 
     @property
     def is_open(self) -> bool:
@@ -123,59 +127,11 @@ class Database:
         await asyncio.wait_for(client.execute_query("SELECT 1"), timeout)
 
     async def close(self) -> int:
-        """Close every connection; return how many were open."""
+        """Close every connection; return (and remember) how many were open."""
         if self._context is None:
             return 0
         count = self.open_connections()
         context, self._context = self._context, None
         await context.close_connections()
+        self.closed_count = count
         return count
-
-
-async def migrate(settings: Settings) -> None:
-    """Apply pending migrations on one short-lived connection, closed before returning."""
-    async with TortoiseContext():
-        # `migrate_api` initialises the context entered above; leaving it closes the
-        # connection and restores the previous context.
-        await migrate_api(config=tortoise_config(settings, pool_max=1))
-    logger.info("migrations applied to %s", _redacted(settings.DATABASE_URL))
-
-
-def _redacted(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    if "@" in rest:
-        rest = "***@" + rest.split("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
-
-
-def runs_to_completion(func: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """Let a unit of database work finish even when its caller is cancelled.
-
-    A client that disconnects cancels its request's handler. Cancelled while Tortoise
-    opens a transaction (after taking a pool connection, before BEGIN returns), that
-    connection is never given back (tortoise-orm 1.1.9, `TransactionContextPooled`): the
-    pool loses one connection per such disconnect until requests wait forever. Shielded,
-    the work commits or rolls back and releases its connection; only the waiting for it
-    is cancelled. A failure nobody is left to see is logged.
-    """
-
-    @functools.wraps(func)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        task = asyncio.ensure_future(func(*args, **kwargs))
-        abandoned = False
-
-        def report(done: asyncio.Future[T]) -> None:
-            if done.cancelled():
-                return
-            error = done.exception()  # always retrieved: no "never retrieved" warning
-            if error is not None and abandoned:
-                logger.error("%s failed after its caller left", func.__qualname__, exc_info=error)
-
-        task.add_done_callback(report)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            abandoned = True
-            raise
-
-    return wrapper

@@ -1,27 +1,27 @@
 """The one place that starts, tracks and stops background jobs in a worker.
 
-Jobs are started with `app.add_task(..., register=False)`: Sanic cancels *registered*
-named tasks before `before_server_stop`, and a cancelled task that awaits while
-handling the cancellation hangs shutdown (sanic #2906). Instead every job gets a stop
-event; `stop()` sets them all in `before_server_stop`, waits a bounded time for the
-jobs to finish their own cleanup (releasing leases, closing connections), and only
-then cancels what is left.
+Jobs are started through `spawn`, which the lifecycle binds to Sanic's
+`app.add_task(..., register=False)`: Sanic cancels *registered* named tasks before
+`before_server_stop`, and a cancelled task that awaits while handling the cancellation
+hangs shutdown (sanic #2906). Instead every job gets a stop event; `stop()` sets them
+all in `before_server_stop`, waits a bounded time for the jobs to finish their own
+cleanup (releasing leases, closing connections), and only then cancels what is left.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.types import OnrampApp
+from app.runtime.jobs import Job
 
 logger = logging.getLogger("onramp.tasks")
 
-Job = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
-"""A long-running job: loops until its stop event is set, then cleans up and returns."""
+Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None] | None"]
 
 
 @dataclass
@@ -29,6 +29,7 @@ class StopReport:
     drained: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -40,10 +41,11 @@ class _Running:
 class TaskSupervisor:
     """Owns this worker's background jobs from start to a bounded stop."""
 
-    def __init__(self, app: OnrampApp) -> None:
-        self._app = app
+    def __init__(self, spawn: Spawn) -> None:
+        self._spawn = spawn
         self._jobs: dict[str, _Running] = {}
         self._stopping = False
+        self.report = StopReport()
 
     def start(self, name: str, job: Job) -> asyncio.Task[None]:
         """Start `job` under `name` (one live job per name) on the running loop."""
@@ -53,7 +55,7 @@ class TaskSupervisor:
         if current is not None and not current.task.done():
             raise RuntimeError(f"a job named {name!r} is already running")
         stop = asyncio.Event()
-        task = self._app.add_task(job(stop), name=name, register=False)
+        task = self._spawn(job(stop), name)
         if task is None:  # only when the loop is not running yet
             raise RuntimeError(f"cannot start {name!r} before the server loop runs")
         task.add_done_callback(self._log_unexpected_end)
@@ -70,6 +72,7 @@ class TaskSupervisor:
 
     async def stop(self, timeout: float) -> StopReport:
         """Ask every job to stop, wait up to `timeout` seconds, cancel the rest."""
+        started = time.perf_counter()
         self._stopping = True
         report = StopReport()
         for job in self._jobs.values():
@@ -91,6 +94,8 @@ class TaskSupervisor:
             else:
                 report.drained.append(name)
         self._jobs = {n: j for n, j in self._jobs.items() if not j.task.done()}
+        report.seconds = time.perf_counter() - started
+        self.report = report
         return report
 
     def _log_unexpected_end(self, task: asyncio.Task[None]) -> None:

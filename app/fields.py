@@ -1,8 +1,9 @@
-"""Schema pieces shared by several areas: email addresses, the error envelope."""
+"""Field types shared by the request models of several areas: email addresses, strict
+bodies. Validation only; nothing here knows HTTP or the database."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -18,27 +19,14 @@ def normalize_email(value: str) -> str:
     return f"{checked.local_part}@{checked.domain.lower()}"
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(normalize_email)]
+Email = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"format": "email"}),
+    AfterValidator(normalize_email),
+]
 
 
 class StrictModel(BaseModel):
     """Request bodies: unknown fields are an error, strings are trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ErrorDetail(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    field: str | None = None
-    message: str | None = None
-
-
-class ErrorBody(BaseModel):
-    code: str = Field(examples=["validation_failed"])
-    message: str
-    details: list[dict[str, Any]]
-    request_id: str
-
-
-class ErrorEnvelope(BaseModel):
-    error: ErrorBody

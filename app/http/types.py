@@ -1,0 +1,45 @@
+"""The app's concrete types, and how a handler reaches the worker's context.
+
+`app.ctx` is an `AppState`: the settings (known when the app is built) and, while the
+worker runs, the `AppContext` built in `before_server_start`. sanic-ext keeps its own
+attributes on `app.ctx` too (`cors`, `_dependencies`); ours are these two, set nowhere else.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, TypeAlias, cast
+
+from sanic import Request, Sanic
+from sanic.config import Config
+
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.context import AppContext
+
+
+class AppState:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._context: AppContext | None = None
+
+    @property
+    def context(self) -> AppContext:
+        if self._context is None:
+            raise RuntimeError("the worker has not started: no context yet")
+        return self._context
+
+    def attach(self, context: AppContext | None) -> None:
+        """Set (at start) or clear (after stop) the worker's context."""
+        self._context = context
+
+
+OnrampApp: TypeAlias = Sanic[Config, AppState]
+OnrampRequest: TypeAlias = Request[OnrampApp, SimpleNamespace]
+
+
+def context_of(request: Request) -> AppContext:
+    """The worker's context, for a handler."""
+    state = cast(AppState, request.app.ctx)
+    return state.context
