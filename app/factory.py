@@ -52,6 +52,10 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
     app.config.update(_sanic_config(settings))
     _extend(app)
     if settings.DOCS_ENABLED:
+        if "sanic_ext_no_content" not in settings.COMPAT_DISABLED:
+            from app.compat import sanic_ext_no_content
+
+            sanic_ext_no_content.apply()
         app.ext.openapi.add_security_scheme("bearer", "http", scheme="bearer", bearer_format="JWT")
         app.ext.openapi.describe(
             "Onramp", version="1", description="Vendor onboarding: vendors, invitations."

@@ -22,7 +22,7 @@ bp = Blueprint("metrics")
     summary="Prometheus metrics of this host",
     tag="operations",
     response=[
-        docs.ok(200, None, "Prometheus text exposition format"),
+        docs.text(200, "Prometheus text exposition format"),
         *docs.errors(401, 404, 503),
     ],
 )

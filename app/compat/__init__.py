@@ -24,6 +24,7 @@ MODULES = (
     "tortoise_cancel",
     "tortoise_sqlite_fk_column",
     "prometheus_pid",
+    "sanic_ext_no_content",
     "logging_srcfile",
 )
 

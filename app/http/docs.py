@@ -108,6 +108,12 @@ def ok(status: int, model: type[BaseModel] | None, description: str) -> definiti
     return definitions.Response(content, status=status, description=description)
 
 
+def text(status: int, description: str, media_type: str = "text/plain") -> definitions.Response:
+    """A plain-text body (the Prometheus exposition format, for one)."""
+    content = {media_type: {"schema": {"type": "string"}}}
+    return definitions.Response(content, status=status, description=description)
+
+
 def errors(*statuses: int) -> list[definitions.Response]:
     content = {"application/json": {"schema": component(ErrorEnvelope)}}
     return [

@@ -139,7 +139,10 @@ async def claim(batch_size: int, lease_seconds: float, *, postgres: bool) -> lis
         )
         if not claimed:
             return []
-    return await OutboxEmail.filter(claim_token=token).order_by("next_attempt_at", "id")
+    # A row cancelled in between keeps its claim but is no longer ours to send.
+    return await OutboxEmail.filter(claim_token=token, status=OutboxStatus.QUEUED).order_by(
+        "next_attempt_at", "id"
+    )
 
 
 class SentOutcome(Enum):

@@ -46,6 +46,11 @@ def tortoise_config(settings: Settings, *, pool_max: int | None = None) -> dict[
         credentials["maxsize"] = maxsize
         credentials["application_name"] = settings.DB_APPLICATION_NAME
         credentials["timeout"] = settings.DB_CONNECT_TIMEOUT
+        # No expiry timer per cached prepared statement: `loop.call_later` copies the
+        # current context, and a statement first prepared during a request would keep
+        # that request (body included) alive for the timer's 300 s. Statements still
+        # leave the cache by LRU; our set of statements is small and fixed.
+        credentials["max_cached_statement_lifetime"] = 0
     return {
         "connections": {DEFAULT: connection},
         "apps": {

@@ -4,6 +4,10 @@
 `app.test_client`, which runs them around every request. Requests go over real HTTP
 on loopback. `gather_request` stays off: it adds a middleware to every route per
 request and never removes it there.
+
+Every response is checked against the app's own OpenAPI document when the app serves
+one (`tests.support.contract`); `check_contract=False` is for requests that are wrong
+on purpose at the HTTP level in a way no document describes.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import httpx
 from sanic import Sanic
 from sanic.application.constants import ServerStage
 from sanic_testing.reusable import ReusableClient
+
+from tests.support.contract import ResponseContract
 
 
 def free_port() -> int:
@@ -33,6 +39,8 @@ class ApiClient:
         self.loop = asyncio.new_event_loop()
         self._client = ReusableClient(app, host="127.0.0.1", port=free_port(), loop=self.loop)
         self.token: str | None = None
+        self._contract: ResponseContract | None = None
+        self._contract_loaded = False
 
     def _set_stage(self, stage: ServerStage) -> None:
         # Sanic marks a server SERVING only in its own runner; `create_server`, which
@@ -53,16 +61,33 @@ class ApiClient:
             asyncio.set_event_loop(None)
             self.loop.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = dict(kwargs.pop("headers", None) or {})
-        token = kwargs.pop("token", self.token)
-        if token:
-            headers.setdefault("Authorization", f"Bearer {token}")
+    def _raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         _, response = self._client._sanic_endpoint_test(
-            method, path, gather_request=False, headers=headers, **kwargs
+            method, path, gather_request=False, **kwargs
         )
         assert response is not None
         response.__class__ = httpx.Response  # plain httpx semantics: .json() is a method
+        return response
+
+    @property
+    def contract(self) -> ResponseContract | None:
+        """The app's OpenAPI document as a checker (None when the app serves none)."""
+        if not self._contract_loaded:
+            self._contract_loaded = True
+            document = self._raw("get", "/docs/openapi.json")
+            if document.status_code == 200:
+                self._contract = ResponseContract(document.json())
+        return self._contract
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        token = kwargs.pop("token", self.token)
+        check_contract = kwargs.pop("check_contract", True)
+        if token:
+            headers.setdefault("Authorization", f"Bearer {token}")
+        response = self._raw(method, path, headers=headers, **kwargs)
+        if check_contract and self.contract is not None:
+            self.contract.check(response)
         return response
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:

@@ -1,0 +1,55 @@
+"""Every framework workaround names what it works around and the exact version it was
+written for. When an upgrade changes that version, this fails: re-check the module
+against its upstream issue, then update `written_for` (or delete the workaround)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.compat import MODULES, workarounds
+from app.settings import Settings
+from tests.conftest import make_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("workaround", workarounds(), ids=lambda w: w.name)
+def test_written_for_the_installed_version(workaround) -> None:  # type: ignore[no-untyped-def]
+    installed = workaround.installed_version()
+    assert installed == workaround.written_for, (
+        f"{workaround.package} is {installed}, but app/compat/{workaround.name}.py was "
+        f"written for {workaround.written_for}: re-check it against {workaround.upstream}"
+    )
+
+
+@pytest.mark.parametrize("workaround", workarounds(), ids=lambda w: w.name)
+def test_names_its_upstream_issue(workaround) -> None:  # type: ignore[no-untyped-def]
+    assert workaround.name in MODULES
+    assert workaround.summary
+    if "docs/upstream/" in workaround.upstream:
+        report = workaround.upstream.split("docs/upstream/", 1)[1].split()[0]
+        text = (ROOT / "docs" / "upstream" / report).read_text()
+        assert workaround.written_for in text  # the report names the version it was seen on
+    else:
+        assert workaround.upstream.startswith("https://")
+
+
+def main_process_listeners(settings: Settings) -> list[str]:
+    app = make_app(settings)
+    return [
+        listener.__name__
+        for event in ("main_process_start", "main_process_ready")
+        for listener in app.listeners.get(event, [])
+    ]
+
+
+def test_sanic_workarounds_can_be_switched_off(settings: Settings) -> None:
+    assert {"use_graceful_protocol", "guard_manager_signals"} <= set(
+        main_process_listeners(settings)
+    )
+    disabled = settings.replace(COMPAT_DISABLED=("graceful_shutdown", "manager_signals"))
+    assert not {"use_graceful_protocol", "guard_manager_signals"} & set(
+        main_process_listeners(disabled)
+    )
