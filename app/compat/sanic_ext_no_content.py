@@ -30,7 +30,8 @@ _original_make = definitions.Response.make
 def _make(content: Any, description: str | None = None, **kwargs: Any) -> definitions.Response:
     if content is None:
         return definitions.Response(None, description=description or "No content", **kwargs)
-    return _original_make(content, description, **kwargs)
+    made: definitions.Response = _original_make(content, description, **kwargs)
+    return made
 
 
 def apply() -> None:
