@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres bench soak pin clean
+.PHONY: run test lint typecheck test-sqlite test-postgres coverage bench soak pin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ run: $(VENV)/.runtime
 	$(BIN)/python -m app migrate
 	$(BIN)/sanic server:app --dev --host $(HOST) --port $(PORT)
 
-test: lint typecheck test-sqlite test-postgres
+test: lint typecheck test-sqlite test-postgres coverage
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -35,12 +35,18 @@ lint: $(VENV)/.dev
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 
+# Both passes add to one branch-coverage record; `coverage` enforces the floor on it.
 test-sqlite: $(VENV)/.dev
-	ONRAMP_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	rm -f .coverage
+	ONRAMP_TEST_DB=sqlite $(BIN)/python -m pytest --cov --cov-append --cov-report= $(PYTEST_ARGS)
 
 # Skips with a message when PostgreSQL is unreachable; fails instead under CI=true.
 test-postgres: $(VENV)/.dev
-	ONRAMP_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+	ONRAMP_TEST_DB=postgres $(BIN)/python -m pytest --cov --cov-append --cov-report= $(PYTEST_ARGS)
+
+COVERAGE_FLOOR ?= 92
+coverage: $(VENV)/.dev
+	$(BIN)/coverage report --fail-under=$(COVERAGE_FLOOR)
 
 # Benchmarks (needs wrk: apt-get install wrk, and PostgreSQL); results in bench/results/.
 bench: $(VENV)/.dev
@@ -59,4 +65,4 @@ pin:
 	rm -rf .pin-venv
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage

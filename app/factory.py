@@ -13,6 +13,7 @@ from typing import Any
 
 from sanic import Sanic
 from sanic_ext import Extend
+from sanic_ext.extensions.base import Extension
 from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
@@ -50,7 +51,7 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         settings.LOG_FORMAT, skip_source_lookup="logging_srcfile" not in settings.COMPAT_DISABLED
     )
     app.config.update(_sanic_config(settings))
-    _extend(app)
+    _extend(app, settings)
     if settings.DOCS_ENABLED:
         if "sanic_ext_no_content" not in settings.COMPAT_DISABLED:
             from app.compat import sanic_ext_no_content
@@ -81,11 +82,15 @@ def _response_hooks(settings: Settings) -> list[ResponseHook]:
     return hooks
 
 
-def _extend(app: OnrampApp) -> None:
-    """sanic-ext with what we use: OpenAPI and HTTP (CORS, automatic HEAD/OPTIONS).
-    Not dependency injection: we use none, and its handler on `http.routing.after`
-    would run on every request."""
-    Extend(app, built_in_extensions=False, extensions=[OpenAPIExtension, HTTPExtension])
+def _extend(app: OnrampApp, settings: Settings) -> None:
+    """sanic-ext with what we use: OpenAPI, and CORS when origins are configured (with
+    the automatic OPTIONS its preflights need). Not its dependency injection (its handler
+    on `http.routing.after` ran on every request), not its automatic HEAD (we add HEAD
+    routes more cheaply, `app.http.registry`)."""
+    extensions: list[type[Extension] | Extension] = [OpenAPIExtension]
+    if settings.CORS_ORIGINS:
+        extensions.append(HTTPExtension)
+    Extend(app, built_in_extensions=False, extensions=extensions)
 
 
 def _sanic_config(settings: Settings) -> dict[str, Any]:
@@ -107,6 +112,8 @@ def _sanic_config(settings: Settings) -> dict[str, Any]:
         # CORS costs a middleware on every request: only when origins are configured.
         "CORS": bool(settings.CORS_ORIGINS),
         "CORS_ORIGINS": settings.CORS_ORIGINS,
+        "HTTP_AUTO_HEAD": False,
+        "HTTP_AUTO_OPTIONS": bool(settings.CORS_ORIGINS),
         "HEALTH": False,
         # Behind a reverse proxy (see README, Production).
         "FORWARDED_SECRET": settings.FORWARDED_SECRET.get_secret_value() or None,

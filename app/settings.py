@@ -264,3 +264,41 @@ def load_settings(
     layered.update(overrides)
     layered["APP_ENV"] = profile
     return _validated(layered)
+
+
+def _shown(name: str, value: Any) -> str:
+    """A value as the settings table shows it (secrets never, only whether one is set)."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if name in SECRET_NAMES:
+        return "a non-production key" if value else ""
+    if isinstance(value, tuple):
+        return "all areas" if value == ALL_BLUEPRINTS else ", ".join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:_}"
+    return str(value)
+
+
+def markdown_table() -> str:
+    """The README's settings table, generated from `Settings` and the profiles, so the
+    documentation cannot drift (a test compares the two)."""
+    profiles = {name: profile_overrides(name) for name in PROFILES}
+    lines = [
+        "| variable | meaning | default | development | testing | production |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        if name == "APP_ENV":
+            continue
+        default = _shown(name, field.default)
+        cells = []
+        for profile in PROFILES:
+            override = profiles[profile].get(name)
+            cells.append(f"`{_shown(name, override)}`" if name in profiles[profile] else "")
+        shown_default = f"`{default}`" if default else "(empty)"
+        lines.append(
+            f"| `{name}` | {field.description} | {shown_default} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)

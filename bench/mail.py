@@ -25,7 +25,10 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from app.mail.sealing import Sealer
-from bench.__main__ import RESULTS, SECRET, Server, free_port, fresh_database, migrate
+from bench.__main__ import RESULTS, SECRET
+from tests.support import databases
+from tests.support.net import free_port
+from tests.support.server import ServerProcess
 
 PASSWORD = "bench password 1234"
 
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = RESULTS / "mail-logs"
     logs.mkdir(parents=True, exist_ok=True)
     try:
-        with fresh_database() as database_url:
+        with databases.fresh_postgres_database("onramp_bench_mail") as database_url:
             env = {
                 "APP_ENV": "production",
                 "SECRET_KEY": SECRET,
@@ -84,11 +87,9 @@ def main(argv: list[str] | None = None) -> int:
                 "SMTP_STARTTLS": "false",
                 "DISPATCH_POLL_INTERVAL": "2",
             }
-            migrate(env)
-            server = Server("server:app", env, 1, logs / "latency.log")
-            try:
-                server.wait_all_ready()
-                server.wait_first_200()
+            databases.migrate_url(database_url)
+            with ServerProcess(env, workers=1, log_path=logs / "latency.log") as server:
+                server.wait_ready()
                 with httpx.Client(base_url=server.url, timeout=10) as client:
                     headers = setup_org(client)
                     latencies = []
@@ -105,20 +106,13 @@ def main(argv: list[str] | None = None) -> int:
                         assert created.status_code == 202
                         wait_for(arrivals, n + 1, 30)
                         latencies.append(1000 * (arrivals.at[address] - requested_at))
-            finally:
                 server.stop()
             # Send rate: rows queued while no server runs, then one worker drains them.
             asyncio.run(queue_directly(database_url, args.burst))
-            server = Server(
-                "server:app",
-                {**env, "DISPATCH_BATCH_SIZE": "50", "DISPATCH_CONCURRENCY": "8"},
-                1,
-                logs / "rate.log",
-            )
-            try:
-                server.wait_all_ready()
+            rate_env = {**env, "DISPATCH_BATCH_SIZE": "50", "DISPATCH_CONCURRENCY": "8"}
+            with ServerProcess(rate_env, workers=1, log_path=logs / "rate.log") as server:
+                server.wait_ready()
                 wait_for(arrivals, args.count + args.burst, 300)
-            finally:
                 server.stop()
             burst_times = sorted(t for a, t in arrivals.at.items() if a.startswith("burst"))
             elapsed = burst_times[-1] - burst_times[0]

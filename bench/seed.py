@@ -43,7 +43,7 @@ async def seed(database_url: str) -> Seeded:
         seeded.organization_ids.append(org_id)
         organizations.append((org_id, f"Bench org {org_index}", now))
         users.append((user_id, email, f"Owner {org_index}", password_hash, now))
-        memberships.append((uuid.uuid4(), user_id, org_id, "owner", None, now))
+        memberships.append((uuid.uuid4(), user_id, org_id, "owner", now))
         for n in range(VENDORS_PER_ORG):
             vendor_id = uuid.uuid4()
             created = now - timedelta(minutes=VENDORS_PER_ORG - n)
@@ -116,7 +116,7 @@ async def seed(database_url: str) -> Seeded:
         await connection.copy_records_to_table(
             "memberships",
             records=memberships,
-            columns=["id", "user_id", "organization_id", "role", "vendor_id", "created_at"],
+            columns=["id", "user_id", "organization_id", "role", "created_at"],
         )
         await connection.copy_records_to_table(
             "vendors",

@@ -153,3 +153,36 @@ def test_gzip_response_decodes_to_the_same_json(sample_api: ApiClient) -> None:
     assert int(zipped.headers["Content-Length"]) < len(plain.content)
     assert zipped.num_bytes_downloaded == int(zipped.headers["Content-Length"])
     assert zipped.json() == plain.json()  # httpx decoded the gzip body
+
+
+def test_head_answers_like_get_without_a_body(api: ApiClient) -> None:
+    get = api.get("/health")
+    head = api.request("head", "/health")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
+    assert api.request("head", "/api/v1/vendors").status_code == 401  # same rules as GET
+
+
+def test_options_without_cors_is_405_with_allow(api: ApiClient) -> None:
+    response = api.request("options", "/health")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+
+
+def test_cors_preflight_when_origins_are_configured(settings: Settings) -> None:
+    app = make_app(settings.replace(CORS_ORIGINS="https://app.example.com"))
+    with ApiClient(app) as client:
+        preflight = client.request(
+            "options",
+            "/api/v1/vendors",
+            headers={
+                "Origin": "https://app.example.com",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        assert preflight.status_code == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+        other = client.get("/health", headers={"Origin": "https://evil.example.com"})
+        assert "Access-Control-Allow-Origin" not in other.headers

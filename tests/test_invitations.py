@@ -18,7 +18,8 @@ from app.settings import Settings
 from app.vendors.models import Vendor
 from tests.conftest import make_app
 from tests.support.accounts import PASSWORD, create_vendor, signup
-from tests.support.client import ApiClient, free_port
+from tests.support.client import ApiClient
+from tests.support.net import free_port
 from tests.support.smtp import SmtpServer, html_of, smtp_settings, text_of, token_in
 
 LOOKUP = "/api/v1/invitations/lookup"

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import psutil
+import pytest
 from sanic import Sanic
 from sanic.router import Router
 
@@ -22,6 +23,10 @@ from app.settings import Settings
 from tests.conftest import make_app
 from tests.support.accounts import PASSWORD, create_vendor, signup
 from tests.support.client import ApiClient
+
+# Memory is measured here, not coverage: the tracer would only slow this down and add
+# its own allocations to what is measured.
+pytestmark = pytest.mark.no_cover
 
 OUR_MODULES = ("app.", "blueprints.")
 TRACEMALLOC_BOUND = 1_000_000  # bytes of growth tolerated (allocator noise, caches)

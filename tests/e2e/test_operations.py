@@ -19,8 +19,8 @@ import psutil
 import pytest
 
 from tests.support import databases
-from tests.support.client import free_port
 from tests.support.load import LoadResult, run_load
+from tests.support.net import free_port
 from tests.support.server import ROOT, SANIC, ServerProcess, leak_markers_in
 
 STRONG_SECRET = "kX9f2-Lq8mZr4Tn7Wb1Yc6Hd3Jp0Vs5Ge_A-" + secrets.token_hex(8)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import socket
 from typing import Any
 
 import httpx
@@ -23,12 +22,9 @@ from sanic.application.constants import ServerStage
 from sanic_testing.reusable import ReusableClient
 
 from tests.support.contract import ResponseContract
+from tests.support.net import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["ApiClient", "free_port"]
 
 
 class ApiClient:

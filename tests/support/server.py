@@ -1,4 +1,5 @@
-"""The real `sanic` CLI in a subprocess, on a free loopback port, for end-to-end tests.
+"""The real `sanic` CLI in a subprocess, on a free loopback port, for end-to-end tests
+and the benchmarks.
 
 The process gets its own session, so a test can always end what it started (and only
 that) even when an assertion fails halfway.
@@ -7,6 +8,7 @@ that) even when an assertion fails halfway.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,8 +16,9 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
-from tests.support.client import free_port
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SANIC = Path(sys.executable).with_name("sanic")
@@ -30,16 +33,18 @@ class ServerProcess:
         extra_args: tuple[str, ...] = (),
         log_path: Path,
         cwd: Path = ROOT,
+        target: str = "server:app",
     ) -> None:
         self.port = free_port()
         self.workers = workers
         self.log_path = log_path
         self.url = f"http://127.0.0.1:{self.port}"
-        argv = [str(SANIC), "server:app", "--host", "127.0.0.1", "--port", str(self.port)]
+        argv = [str(SANIC), target, "--host", "127.0.0.1", "--port", str(self.port)]
         if workers:
             argv += ["--workers", str(workers)]
         argv += list(extra_args)
         self._log = log_path.open("wb")
+        self.started = time.perf_counter()
         self.process = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -70,6 +75,34 @@ class ServerProcess:
                     pass
             time.sleep(0.1)
         raise TimeoutError(f"server not ready after {timeout}s:\n{self.output()}")
+
+    def wait_first_200(self, timeout: float = 60.0) -> float:
+        """Seconds from spawning the process to the first 200 on /health (cold start)."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
+                    return time.perf_counter() - self.started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.005)
+        raise TimeoutError(f"no 200 on /health after {timeout}s:\n{self.output()}")
+
+    def worker_processes(self) -> list[psutil.Process]:
+        """The HTTP workers alive now (the Inspector runs as a worker process too; the
+        manager leaves replaced workers as zombies)."""
+        alive = []
+        for line in self.output().splitlines():
+            if line.startswith("Inspector"):
+                continue
+            for pid in re.findall(r"Starting worker \[(\d+)\]", line):
+                try:
+                    process = psutil.Process(int(pid))
+                    if process.status() != psutil.STATUS_ZOMBIE:
+                        alive.append(process)
+                except psutil.NoSuchProcess:
+                    pass
+        return alive
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> tuple[int, float]:
         """Signal the main process; return its exit code and how long it took."""

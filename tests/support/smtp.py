@@ -17,7 +17,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.support.client import free_port
+from tests.support.net import free_port
 
 TOKEN = re.compile(r"/invite\?token=([A-Za-z0-9_\-%]+)")
 
