@@ -1,8 +1,9 @@
 """Before/after on the same machine in the same run: `python -m bench.ab --baseline REF`.
 
-The baseline commit is checked out in a temporary git worktree and served beside the
-working tree (both `sanic server:app`, production profile, same workers, one database
-migrated and seeded by the working tree). Each round drives both with the same wrk
+Both commits (`--baseline`, and `--after`, HEAD by default: commit what you measure)
+are checked out in temporary git worktrees side by side, so neither side runs from a
+different place (both `sanic server:app`, production profile, same workers, one
+database migrated and seeded by the working tree). Each round drives both with the same wrk
 load in alternating order; the report gives medians and the ratio after/before per
 scenario. The baseline must be able to serve those endpoints on the current schema
 (reads are; compare within a schema-compatible range). Loopback only.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
 import statistics
 import subprocess
@@ -19,6 +21,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,6 +63,7 @@ def worktree(ref: str) -> Iterator[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
     parser.add_argument("--baseline", required=True, help="git ref to compare against")
+    parser.add_argument("--after", default="HEAD", help="git ref to compare (default HEAD)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
@@ -77,13 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     with (
         databases.fresh_postgres_database("onramp_ab") as database_url,
         worktree(args.baseline) as baseline_root,
+        worktree(args.after) as after_root,
         ExitStack() as stack,
     ):
         databases.migrate_url(database_url)
         seeded = asyncio.run(seeding.seed(database_url))
         env = production_env(database_url, logs, None)
         after = stack.enter_context(
-            ServerProcess(env, workers=args.workers, log_path=logs / "after.log")
+            ServerProcess(
+                {**env, "PYTHONPATH": str(after_root)},
+                workers=args.workers,
+                log_path=logs / "after.log",
+                cwd=after_root,
+            )
         )
         before = stack.enter_context(
             ServerProcess(
@@ -129,17 +139,31 @@ def main(argv: list[str] | None = None) -> int:
                             )
                         )
             print(f"round {round_number + 1}/{args.rounds} done")
-    lines = [f"# A/B {args.baseline} -> working tree, {stamp}", "", *runs_table(runs), ""]
-    lines += ["| scenario | after / before (median req/s) |", "| --- | ---: |"]
+    lines = [f"# A/B {args.baseline} -> {args.after}, {stamp}", "", *runs_table(runs), ""]
+    lines += [
+        "| scenario | after / before (median req/s) | each round's ratio |",
+        "| --- | ---: | --- |",
+    ]
+    before_name = f"before {args.baseline}"
     for scenario in dict.fromkeys(r.scenario for r in runs):
+        mine = [r for r in runs if r.scenario == scenario]
         medians = {
-            name: statistics.median(r.rps for r in runs if (r.app, r.scenario) == (name, scenario))
+            name: statistics.median(r.rps for r in mine if r.app == name)
             for name, _ in contestants
         }
-        ratio = medians["after"] / medians[f"before {args.baseline}"]
-        lines.append(f"| {scenario} | {ratio:.3f} |")
+        rounds = [
+            a.rps / b.rps
+            for a, b in zip(
+                (r for r in mine if r.app == "after"),
+                (r for r in mine if r.app == before_name),
+                strict=True,
+            )
+        ]
+        ratio = medians["after"] / medians[before_name]
+        lines.append(f"| {scenario} | {ratio:.3f} | {', '.join(f'{x:.2f}' for x in rounds)} |")
     text = "\n".join(lines) + "\n"
     (RESULTS / f"{stamp}-ab.md").write_text(text)
+    (RESULTS / f"{stamp}-ab.json").write_text(json.dumps([asdict(r) for r in runs], indent=1))
     print(text)
     return 0
 
