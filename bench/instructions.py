@@ -167,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         ids = [str(i) for i in seeded.vendor_ids[:100]]
         env = {**production_env(database_url, logs, None), **QUIET}
         token = ""
-        for label, ref in (("before", args.baseline), ("after", args.after)):
+        # The newer side first: it logs in (an older release may not on the current schema).
+        for label, ref in (("after", args.after), ("before", args.baseline)):
             root = stack.enter_context(worktree(ref))
             with served(root, env, logs / label) as server:
                 if not token:
