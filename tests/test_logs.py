@@ -124,3 +124,39 @@ def test_line_times_read_like_isoformat_in_milliseconds() -> None:
     for created in fixed + [random.uniform(0, 4e9) for _ in range(20_000)]:
         expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
         assert _utc_millis(created) == expected
+
+
+class DropHealth(logging.Filter):
+    """What an operator might add: keep the probe's lines out of the log."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.seen.append(record.getMessage())
+        return getattr(record, "route", "") != "/health"
+
+
+def test_request_lines_go_through_filters_an_operator_added() -> None:
+    stream = io.StringIO()
+    handler = BufferedStreamHandler(stream)
+    logger = _logger("test_filtered", handler)
+    operator_filter = DropHealth()
+    handler.addFilter(operator_filter)
+    log = RequestLog(logger)
+    log.write("rid-1", "GET", "/health", 200, 0.1)
+    log.write("rid-2", "GET", "/api/v1/vendors", 200, 3.0)
+    lines = [orjson.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["route"] for line in lines] == ["/api/v1/vendors"]
+    assert len(operator_filter.seen) == 2  # the filter saw every line
+
+
+def test_a_filter_on_a_logger_on_the_way_also_sees_request_lines() -> None:
+    stream = io.StringIO()
+    logger = _logger("test_logger_filter", BufferedStreamHandler(stream))
+    operator_filter = DropHealth()
+    logger.addFilter(operator_filter)
+    RequestLog(logger).write("rid-1", "GET", "/health", 200, 0.1)
+    assert stream.getvalue() == ""
+    assert operator_filter.seen == ["GET /health 200 0.1ms"]
