@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck test-sqlite test-postgres coverage bench soak pin clean
+.PHONY: run test system-packages lint typecheck test-sqlite test-postgres coverage bench soak pin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,23 @@ run: $(VENV)/.runtime
 	$(BIN)/python -m app migrate
 	$(BIN)/sanic server:app --dev --host $(HOST) --port $(PORT)
 
-test: lint typecheck test-sqlite test-postgres coverage
+test: system-packages lint typecheck test-sqlite test-postgres coverage
+
+# Debian packages the tests use (a real browser, a real PgBouncer). Installed when
+# missing if we are root (CI is); otherwise the tests that need them say so and skip
+# (under CI=true they fail).
+DEBIAN_PACKAGES := chromium pgbouncer
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
+	    || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null); \
+	  else \
+	    echo "missing Debian packages:$$missing (sudo apt-get install$$missing); tests that need them skip"; \
+	  fi; \
+	fi
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

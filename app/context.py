@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.accounts.jobs import JOB_NAME as HOUSEKEEPING_JOB
+from app.accounts.jobs import housekeeping_job
 from app.accounts.passwords import Passwords
+from app.accounts.recovery import PasswordResetMail
 from app.accounts.service import AccountService
+from app.accounts.sessions import Sessions
 from app.accounts.tokens import TokenIssuer
+from app.accounts.verification import VerificationMail
+from app.audit.jobs import JOB_NAME as AUDIT_RETENTION_JOB
+from app.audit.jobs import retention_job
+from app.audit.service import AuditLog
 from app.compat import tortoise_cancel
 from app.invitations.jobs import JOB_NAME as EXPIRY_JOB
 from app.invitations.jobs import expiry_job
@@ -25,9 +33,11 @@ from app.mail.kinds import MailKinds
 from app.mail.outbox import Outbox
 from app.mail.sealing import Sealer
 from app.mail.transports import make_transport
+from app.members.service import MemberService
 from app.runtime.db import Database
 from app.runtime.executor import BlockingExecutor
 from app.runtime.jobs import Job
+from app.runtime.startup import outbox_dir_writable
 from app.runtime.supervisor import Spawn, TaskSupervisor
 from app.settings import Settings
 from app.vendors.service import VendorService
@@ -47,6 +57,8 @@ class AppContext:
     accounts: AccountService
     vendors: VendorService
     invitations: InvitationService
+    members: MemberService
+    audit: AuditLog
 
     async def failed_checks(self) -> list[dict[str, str]]:
         """Readiness: each failed check with why; empty when this worker can serve."""
@@ -57,6 +69,10 @@ class AppContext:
             failures.append({"check": "database", "error": repr(error)})
         for name in self.supervisor.dead():
             failures.append({"check": f"job:{name}", "error": "background job is not running"})
+        if not outbox_dir_writable(self.settings):
+            failures.append(
+                {"check": "mail", "error": f"OUTBOX_DIR={self.settings.OUTBOX_DIR} is not writable"}
+            )
         return failures
 
     async def outbox_depth(self) -> dict[str, int]:
@@ -67,6 +83,10 @@ class AppContext:
         return {
             DISPATCHER_JOB: self.dispatcher.run,
             EXPIRY_JOB: expiry_job(self.settings.EXPIRY_INTERVAL),
+            HOUSEKEEPING_JOB: housekeeping_job(self.settings.HOUSEKEEPING_INTERVAL),
+            AUDIT_RETENTION_JOB: retention_job(
+                self.settings.AUDIT_RETENTION_DAYS, self.settings.HOUSEKEEPING_INTERVAL
+            ),
         }
 
 
@@ -74,15 +94,20 @@ def build_context(settings: Settings, spawn: Spawn) -> AppContext:
     """Create (not open) everything a worker owns, and wire the services together."""
     tortoise_cancel.set_enabled("tortoise_cancel" not in settings.COMPAT_DISABLED)
     database = Database(settings)
-    executor = BlockingExecutor(settings.HASH_WORKERS)
+    executor = BlockingExecutor(settings.HASH_WORKERS, settings.HASH_QUEUE_MAX)
     sealer = Sealer(settings.SECRET_KEY.get_secret_value())
-    kinds = MailKinds(InvitationMail(settings.PUBLIC_BASE_URL))
+    kinds = MailKinds(
+        InvitationMail(settings.PUBLIC_BASE_URL),
+        PasswordResetMail(settings.PUBLIC_BASE_URL, settings.PASSWORD_RESET_TTL),
+        VerificationMail(settings.PUBLIC_BASE_URL, settings.VERIFICATION_TTL),
+    )
     dispatcher = Dispatcher(settings, make_transport(settings, executor), sealer, kinds)
     outbox = Outbox(sealer, settings.MAIL_FROM, dispatcher.wake)
-    accounts = AccountService(settings, Passwords(settings, executor), TokenIssuer(settings))
     vendors = VendorService()
+    sessions = Sessions(TokenIssuer(settings), settings.REFRESH_TOKEN_TTL, vendors.membership_block)
+    accounts = AccountService(settings, Passwords(settings, executor), sessions, outbox)
     invitations = InvitationService(settings, accounts, outbox)
-    vendors.on_delete(invitations.vendor_deleted)
+    vendors.on_close(invitations.vendor_closed)
     return AppContext(
         settings=settings,
         database=database,
@@ -92,4 +117,6 @@ def build_context(settings: Settings, spawn: Spawn) -> AppContext:
         accounts=accounts,
         vendors=vendors,
         invitations=invitations,
+        members=MemberService(),
+        audit=AuditLog(),
     )

@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
 
     BAD_REQUEST = "bad_request"
     MALFORMED_JSON = "malformed_json"
+    REQUEST_HEAD_TOO_LARGE = "request_head_too_large"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
@@ -32,6 +33,7 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     DATABASE_UNAVAILABLE = "database_unavailable"
     NOT_READY = "not_ready"
+    CLIENT_CLOSED_REQUEST = "client_closed_request"
 
 
 class DomainError(Exception):
@@ -99,3 +101,15 @@ class Unavailable(DomainError):
     """A resource this needs (the database) is unavailable; retry later."""
 
     code = ErrorCode.DATABASE_UNAVAILABLE
+    retry_after = 5  # seconds: an outage is not over in one, and clients should not spin
+
+
+class Overloaded(DomainError):
+    """This worker is at capacity for this kind of work (its bounded queue is full):
+    answered at once, instead of making the client wait in a queue it may abandon."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

@@ -18,17 +18,25 @@ from sanic_ext.extensions.http.extension import HTTPExtension
 from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from app import jsonutil, lifecycle
+from app.compat import header_sanitize, sanic_ext_guard
 from app.http.compression import make_compressor
+from app.http.docs import document_settings, finish_operations
 from app.http.errors import ApiErrorHandler
 from app.http.registry import register_blueprints
 from app.http.request import ApiRequest
 from app.http.request_id import stamp_request_id
 from app.http.response_hooks import ResponseHook, chain
+from app.http.security_headers import make_security_headers
 from app.http.types import AppState, OnrampApp
 from app.observability import metrics
 from app.observability.logging.config import logging_config, set_record_fields
-from app.observability.requests import make_observer
+from app.observability.requests import PROBE_ROUTES, make_observer
+from app.pages import TEMPLATES, docs_ui
 from app.settings import DOTENV_FILE, Settings, load_settings
+
+PAGES = "blueprints.pages"
+LIVENESS_ROUTES = ("health",)
+"""Answered without our response hooks (see `app.http.response_hooks`)."""
 
 
 def create_app(*, settings: Settings | None = None, name: str = "onramp") -> OnrampApp:
@@ -44,13 +52,23 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         dumps=jsonutil.dumps,
         loads=jsonutil.loads,
         request_class=ApiRequest,
-        error_handler=ApiErrorHandler(show_details=settings.SHOW_ERROR_DETAILS),
+        error_handler=ApiErrorHandler(
+            show_details=settings.SHOW_ERROR_DETAILS,
+            complete_allow="routing_allow" not in settings.COMPAT_DISABLED,
+        ),
         log_config=logging_config(settings.LOG_LEVEL, settings.LOG_FORMAT),
     )
     set_record_fields(
-        settings.LOG_FORMAT, skip_source_lookup="logging_srcfile" not in settings.COMPAT_DISABLED
+        settings.LOG_FORMAT,
+        skip_source_lookup="logging_srcfile" not in settings.COMPAT_DISABLED,
+        plain_exceptions="tracerite_json_logs" not in settings.COMPAT_DISABLED,
     )
     app.config.update(_sanic_config(settings))
+    header_sanitize.apply("header_sanitize" not in settings.COMPAT_DISABLED)
+    sanic_ext_guard.apply("sanic_ext_guard" not in settings.COMPAT_DISABLED)  # before imports
+    if settings.DOCS_ENABLED:
+        app.config.update(docs_ui.sanic_config())
+        docs_ui.serve_assets(app)
     _extend(app, settings)
     if settings.DOCS_ENABLED:
         if "sanic_ext_no_content" not in settings.COMPAT_DISABLED:
@@ -62,8 +80,11 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
             "Onramp", version="1", description="Vendor onboarding: vendors, invitations."
         )
 
-    app.register_middleware(chain(_response_hooks(settings)), "response")
+    bypass = () if settings.LOG_PROBES else LIVENESS_ROUTES
+    app.register_middleware(chain(_response_hooks(settings), bypass=bypass), "response")
     register_blueprints(app, settings.BLUEPRINTS)
+    document_settings(settings)
+    finish_operations(app)
     lifecycle.install(app, settings)
     logging.getLogger("onramp").setLevel(settings.LOG_LEVEL)
     return app
@@ -71,10 +92,16 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
 
 def _response_hooks(settings: Settings) -> list[ResponseHook]:
     """In order: request id, observation, and compression last (it needs the final body)."""
-    hooks: list[ResponseHook] = [stamp_request_id]
+    hooks: list[ResponseHook] = [stamp_request_id, make_security_headers(settings.HSTS_SECONDS)]
     instruments = metrics.instruments(settings) if settings.METRICS_MODE != "off" else None
     if instruments is not None or settings.REQUEST_LOG:
-        hooks.append(make_observer(instruments, log_requests=settings.REQUEST_LOG))
+        hooks.append(
+            make_observer(
+                instruments,
+                log_requests=settings.REQUEST_LOG,
+                quiet_routes=() if settings.LOG_PROBES else PROBE_ROUTES,
+            )
+        )
     if settings.COMPRESS_LEVEL > 0:
         hooks.append(
             make_compressor(min_size=settings.COMPRESS_MIN_SIZE, level=settings.COMPRESS_LEVEL)
@@ -90,6 +117,10 @@ def _extend(app: OnrampApp, settings: Settings) -> None:
     extensions: list[type[Extension] | Extension] = [OpenAPIExtension]
     if settings.CORS_ORIGINS:
         extensions.append(HTTPExtension)
+    if PAGES in settings.BLUEPRINTS:
+        from sanic_ext.extensions.templating.extension import TemplatingExtension
+
+        extensions.append(TemplatingExtension)
     Extend(app, built_in_extensions=False, extensions=extensions)
 
 
@@ -98,11 +129,15 @@ def _sanic_config(settings: Settings) -> dict[str, Any]:
     return {
         "REQUEST_MAX_SIZE": settings.REQUEST_MAX_SIZE,
         "REQUEST_TIMEOUT": settings.REQUEST_TIMEOUT,
+        "REQUEST_BODY_TIMEOUT": settings.REQUEST_BODY_TIMEOUT,  # app.compat.request_limits
         "RESPONSE_TIMEOUT": settings.RESPONSE_TIMEOUT,
         "KEEP_ALIVE_TIMEOUT": settings.KEEP_ALIVE_TIMEOUT,
         "GRACEFUL_SHUTDOWN_TIMEOUT": settings.GRACEFUL_SHUTDOWN_TIMEOUT,
         "ACCESS_LOG": settings.ACCESS_LOG,
         "FALLBACK_ERROR_FORMAT": "json",
+        # Sanic's banner says "mode: production" unless --dev/--debug: it means Sanic's
+        # debug mode, not our profile, which it shows beside it.
+        "MOTD_DISPLAY": {"profile": settings.APP_ENV},
         # sanic-ext: OpenAPI under /docs only when enabled; no built-in health monitor.
         "OAS": settings.DOCS_ENABLED,
         "OAS_URL_PREFIX": "/docs",
@@ -113,6 +148,7 @@ def _sanic_config(settings: Settings) -> dict[str, Any]:
         "CORS": bool(settings.CORS_ORIGINS),
         "CORS_ORIGINS": settings.CORS_ORIGINS,
         "HTTP_AUTO_HEAD": False,
+        "TEMPLATING_PATH_TO_TEMPLATES": str(TEMPLATES),
         "HTTP_AUTO_OPTIONS": bool(settings.CORS_ORIGINS),
         "HEALTH": False,
         # Behind a reverse proxy (see README, Production).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -59,3 +60,20 @@ def page(rows: list[dict[str, Any]], limit: int) -> dict[str, Any]:
         last = items[-1]
         next_cursor = encode_cursor(last["created_at"], last["id"])
     return {"items": items, "next_cursor": next_cursor}
+
+
+async def keyset_page(
+    rows: QuerySet[M],
+    columns: Sequence[str],
+    *,
+    limit: int,
+    cursor: str | None,
+    shape: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any]:
+    """One page of `rows`, newest first: `columns` fetched (with `created_at` and `id`,
+    the sort key), each row turned into an item by `shape`."""
+    fetched = await (
+        after_cursor(rows, cursor).order_by("-created_at", "-id").limit(limit + 1).values(*columns)
+    )
+    found = page(fetched, limit)
+    return {"items": [shape(row) for row in found["items"]], "next_cursor": found["next_cursor"]}

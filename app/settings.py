@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 from pydantic import model_validator as _model_validator
@@ -21,10 +22,13 @@ PROFILES = ("development", "testing", "production")
 DOTENV_FILE = ".env"
 
 ALL_BLUEPRINTS = (
+    "blueprints.pages",
     "blueprints.health",
     "blueprints.auth",
     "blueprints.vendors",
     "blueprints.invitations",
+    "blueprints.members",
+    "blueprints.audit",
     "blueprints.vendor_profile",
     "blueprints.metrics",
 )
@@ -77,12 +81,27 @@ class Settings(BaseModel):
         "sqlite://data/onramp.sqlite3",
         description="`sqlite://path` or `postgres://user:pass@host:port/db`",
     )
-    DB_POOL_MIN: int = Field(1, ge=1, description="PostgreSQL connections kept per worker")
     DB_POOL_MAX: int = Field(
-        5, ge=1, description="PostgreSQL connections per worker (a host uses workers x this)"
+        5,
+        ge=1,
+        description="PostgreSQL connections per worker, opened when needed and kept (a host "
+        "uses workers x this)",
     )
     DB_APPLICATION_NAME: str = Field("onramp", description="Shown in `pg_stat_activity`")
     DB_CONNECT_TIMEOUT: Seconds = Field(5.0, description="Seconds to open a connection")
+    DB_POOL_TIMEOUT: Seconds = Field(
+        5.0,
+        description="Seconds a query waits for a free PostgreSQL connection of the worker's "
+        "pool before it fails as an outage (503)",
+    )
+    HSTS_SECONDS: int = Field(
+        0, ge=0, description="`Strict-Transport-Security` max-age (0: not sent; set it behind TLS)"
+    )
+    DB_PGBOUNCER: bool = Field(
+        False,
+        description="PostgreSQL is reached through PgBouncer in transaction pooling: no "
+        "server-side prepared-statement cache (also `?statement_cache_size=0` on the URL)",
+    )
     MIGRATE_ON_START: bool = Field(
         False, description="Migrate in the main process before workers start"
     )
@@ -95,7 +114,16 @@ class Settings(BaseModel):
     # bytes (1,663 vs 1,579): see bench/README.md.
     COMPRESS_LEVEL: int = Field(1, ge=0, le=9, description="Gzip level 1-9 (0 = off)")
     REQUEST_MAX_SIZE: int = Field(1_048_576, ge=1, description="Largest request body, bytes")
-    REQUEST_TIMEOUT: Seconds = Field(30.0, description="Seconds to receive a request")
+    REQUEST_TIMEOUT: Seconds = Field(
+        10.0,
+        description="Seconds for a request's head to arrive, from its first byte (not "
+        "restarted by each byte); past it 408 and the connection closes",
+    )
+    REQUEST_BODY_TIMEOUT: Seconds = Field(
+        30.0,
+        description="Seconds for a request's body to arrive, from the end of its head; "
+        "past it 408 and the connection closes",
+    )
     RESPONSE_TIMEOUT: Seconds = Field(30.0, description="Seconds to answer a request")
     KEEP_ALIVE_TIMEOUT: Seconds = Field(
         5.0, description="Idle keep-alive seconds; below the proxy's upstream keep-alive"
@@ -111,15 +139,42 @@ class Settings(BaseModel):
         "INFO", description="Level of the `onramp` loggers"
     )
     SHOW_ERROR_DETAILS: bool = Field(False, description="Tracebacks in 500 responses")
-    ACCESS_TOKEN_TTL: int = Field(3600, ge=1, description="Access token lifetime, seconds")
+    ACCESS_TOKEN_TTL: int = Field(
+        900, ge=1, description="Access token lifetime, seconds (the revocation bound)"
+    )
+    REFRESH_TOKEN_TTL: int = Field(
+        2_592_000, ge=1, description="Refresh token lifetime, seconds (single-use, rotated)"
+    )
     JWT_ALGORITHM: Literal["HS256", "HS384", "HS512"] = Field(
         "HS256", description="Access token signature"
     )
     HASH_WORKERS: int = Field(2, ge=1, description="Password-hashing threads per worker")
+    HASH_QUEUE_MAX: int = Field(
+        8, ge=0, description="Password hashes that may wait per worker; past it, 503 at once"
+    )
+    SIGNUP_ENABLED: bool = Field(
+        True,
+        description="Anyone may sign up (`POST /auth/signup`); off, accounts come from "
+        "invitations and `python -m app create-owner`",
+    )
+    SIGNUP_MAX_PER_IP: int = Field(
+        20, ge=1, description="Signups per client address per hour (then 429)"
+    )
     ARGON2_TIME_COST: int = Field(3, ge=1, description="argon2id passes")
     ARGON2_MEMORY_COST: int = Field(65536, ge=8, description="argon2id memory, KiB")
     ARGON2_PARALLELISM: int = Field(4, ge=1, description="argon2id lanes")
     PASSWORD_MIN_LENGTH: int = Field(10, ge=1, description="Shortest password accepted")
+    PASSWORD_RESET_TTL: int = Field(3600, ge=60, description="Password reset link lifetime")
+    PASSWORD_RESET_MAX_PER_EMAIL: int = Field(
+        3, ge=1, description="Password reset requests per address per PASSWORD_RESET_WINDOW"
+    )
+    PASSWORD_RESET_MAX_PER_IP: int = Field(
+        20, ge=1, description="Password reset requests per client address per window"
+    )
+    VERIFICATION_TTL: int = Field(
+        3 * 24 * 3600, ge=60, description="Seconds an address confirmation link works"
+    )
+    PASSWORD_RESET_WINDOW: int = Field(3600, ge=60, description="Password reset throttling window")
     LOGIN_WINDOW_SECONDS: int = Field(900, ge=1, description="Login throttling window")
     LOGIN_MAX_FAILURES_PER_EMAIL: int = Field(5, ge=1, description="Failed logins per email")
     LOGIN_MAX_FAILURES_PER_IP: int = Field(50, ge=1, description="Failed logins per address")
@@ -131,8 +186,30 @@ class Settings(BaseModel):
     SMTP_STARTTLS: bool = Field(True, description="Upgrade the connection with STARTTLS")
     SMTP_TLS: bool = Field(False, description="Implicit TLS (port 465)")
     SMTP_TIMEOUT: Seconds = Field(10.0, description="Seconds per SMTP exchange")
+    SMTP_MESSAGES_PER_CONNECTION: int = Field(
+        100, ge=1, description="Emails sent over one SMTP connection before it is renewed"
+    )
     OUTBOX_DIR: str = Field("data/outbox", description="Where the file email backend writes")
     INVITATION_TTL_SECONDS: int = Field(7 * 24 * 3600, ge=1, description="Invitation lifetime")
+    INVITATION_RESEND_MAX_PER_HOUR: int = Field(
+        5, ge=1, description="Resends of one invitation per hour (then 429)"
+    )
+    INVITATIONS_PER_ORG_PER_HOUR: int = Field(
+        100,
+        ge=1,
+        description="Invitation emails (new and resent) one organisation may cause per hour",
+    )
+    INVITATIONS_PER_ORG_PER_DAY: int = Field(
+        500, ge=1, description="Invitation emails one organisation may cause per day"
+    )
+    EMAILS_PER_RECIPIENT_PER_DAY: int = Field(
+        10,
+        ge=1,
+        description="Invitation emails one address may receive per day, all organisations together",
+    )
+    AUDIT_RETENTION_DAYS: int = Field(
+        365, ge=1, description="Days audit events are kept before the retention job deletes them"
+    )
     DISPATCH_POLL_INTERVAL: Seconds = Field(
         2.0, description="Seconds between outbox polls when not woken"
     )
@@ -148,6 +225,9 @@ class Settings(BaseModel):
         8.0, description="Seconds in-flight sends may finish on stop"
     )
     EXPIRY_INTERVAL: Seconds = Field(60.0, description="Seconds between invitation expiry runs")
+    HOUSEKEEPING_INTERVAL: Seconds = Field(
+        300.0, description="Seconds between purges of expired tokens and counters"
+    )
     METRICS_MODE: Literal["off", "public", "token"] = Field(
         "off", description="`/metrics`: off, public, or token (Bearer METRICS_TOKEN)"
     )
@@ -157,6 +237,11 @@ class Settings(BaseModel):
         "text", description="text for people, json (one object per line) for shippers"
     )
     REQUEST_LOG: bool = Field(False, description="One line per request from the app")
+    LOG_PROBES: bool = Field(
+        False,
+        description="Log and count `/health` and `/ready` like other requests, with a "
+        "request id on `/health` (orchestrators call them every few seconds)",
+    )
     LOG_BUFFER_BYTES: int = Field(
         0, ge=0, description="Write INFO lines in batches of this many bytes (0 = at once)"
     )
@@ -189,8 +274,6 @@ class Settings(BaseModel):
     def _consistent(self) -> Settings:
         if self.is_production:
             _check_production_secret(self.SECRET_KEY.get_secret_value())
-        if self.DB_POOL_MIN > self.DB_POOL_MAX:
-            raise SettingsError("DB_POOL_MIN must not exceed DB_POOL_MAX")
         if self.METRICS_MODE == "token" and len(self.METRICS_TOKEN.get_secret_value()) < 16:
             raise SettingsError("METRICS_MODE=token needs a METRICS_TOKEN of 16+ characters")
         if self.SMTP_TLS and self.SMTP_STARTTLS:
@@ -199,9 +282,30 @@ class Settings(BaseModel):
             raise SettingsError("DISPATCH_DRAIN_TIMEOUT must be below SHUTDOWN_TASK_TIMEOUT")
         if self.DISPATCH_LEASE_SECONDS <= self.SMTP_TIMEOUT:
             raise SettingsError("DISPATCH_LEASE_SECONDS must exceed SMTP_TIMEOUT")
-        if not self.DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://")):
-            raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
+        _check_database_url(self.DATABASE_URL)
         return self
+
+
+def _check_database_url(url: str) -> None:
+    """A URL the database driver can use, said in one line when it is not."""
+    if url.startswith("sqlite://"):
+        if not url.removeprefix("sqlite://"):
+            raise SettingsError("DATABASE_URL=sqlite:// needs a file path: sqlite://data/x.sqlite3")
+        return
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SettingsError("DATABASE_URL must start with sqlite:// or postgres://")
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (parsing it is the check)
+    except ValueError:
+        raise SettingsError(
+            "DATABASE_URL has a port that is not a number: postgres://user:password@host:5432/db"
+        ) from None
+    socket_host = "host=" in parts.query  # a Unix socket: postgres://u@/db?host=/run/postgresql
+    if not (parts.hostname or socket_host) or not parts.path.strip("/"):
+        raise SettingsError(
+            "DATABASE_URL needs a host and a database name: postgres://user:password@host:5432/db"
+        )
 
 
 def _check_production_secret(secret: str) -> None:

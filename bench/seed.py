@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from argon2 import PasswordHasher
 
+from app.fields import email_key
+
 PASSWORD = "bench password 1234"
 ORGANIZATIONS = 10
 VENDORS_PER_ORG = 1000
@@ -42,7 +44,10 @@ async def seed(database_url: str) -> Seeded:
         seeded.owner_emails.append(email)
         seeded.organization_ids.append(org_id)
         organizations.append((org_id, f"Bench org {org_index}", now))
-        users.append((user_id, email, f"Owner {org_index}", password_hash, now))
+        # Verified owners (an unverified one could not send the mix's invitations).
+        users.append(
+            (user_id, email, email_key(email), f"Owner {org_index}", password_hash, now, now)
+        )
         memberships.append((uuid.uuid4(), user_id, org_id, "owner", now))
         for n in range(VENDORS_PER_ORG):
             vendor_id = uuid.uuid4()
@@ -111,7 +116,15 @@ async def seed(database_url: str) -> Seeded:
         await connection.copy_records_to_table(
             "users",
             records=users,
-            columns=["id", "email", "full_name", "password_hash", "created_at"],
+            columns=[
+                "id",
+                "email",
+                "email_key",
+                "full_name",
+                "password_hash",
+                "created_at",
+                "email_verified_at",
+            ],
         )
         await connection.copy_records_to_table(
             "memberships",

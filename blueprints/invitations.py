@@ -1,4 +1,5 @@
-"""Invitations: create and list per vendor, resend, revoke; public lookup and accept."""
+"""Invitations: of vendor contacts and teammates; list, read, resend, revoke; public
+lookup and accept."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sanic_ext import openapi
 
-from app.accounts.roles import ORG_STAFF
+from app.accounts.roles import ORG_STAFF, OWNERS
 from app.http import docs
-from app.http.auth import authorized, principal_of
+from app.http.auth import authorized, client_ip, optional_principal, principal_of
+from app.http.security_headers import NO_STORE
 from app.http.types import context_of
 from app.http.validation import validate_json, validate_query
 from app.invitations.schemas import (
@@ -20,23 +22,28 @@ from app.invitations.schemas import (
     InvitationListQuery,
     InvitationOut,
     InvitationPage,
+    InvitationSearchQuery,
     LookupOut,
     LookupQuery,
+    TeammateInvitationCreate,
 )
 
 bp = Blueprint("invitations", url_prefix="/api/v1")
 
 
 @bp.post("/vendors/<vendor_id:uuid>/invitations")
+@docs.links(202, "invitation_id", "get_invitation", "resend_invitation", "revoke_invitation")
 @openapi.definition(
     summary="Invite the vendor's contact (email queued)",
-    description="While the vendor has an open (pending or sent) invitation, another is 409.",
+    description="While the vendor has an open (pending or sent) invitation, another is 409. "
+    "Sending limits (per organisation per hour and day, per recipient per day) answer 429 "
+    "with Retry-After.",
     tag="invitations",
     secured=docs.BEARER,
     body=docs.body(InvitationCreate),
     response=[
         docs.ok(202, InvitationOut, "Invitation created, email queued"),
-        *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
     ],
 )
 @authorized(ORG_STAFF)
@@ -71,14 +78,66 @@ async def list_invitations(
     )
 
 
+@bp.post("/invitations")
+@docs.links(202, "invitation_id", "get_invitation", "resend_invitation", "revoke_invitation")
+@openapi.definition(
+    summary="Invite a teammate (owners; email queued)",
+    description="`role` is owner or member. 409 if the address already belongs to a member "
+    "or has an open teammate invitation.",
+    tag="invitations",
+    secured=docs.BEARER,
+    body=docs.body(TeammateInvitationCreate),
+    response=[
+        docs.ok(202, InvitationOut, "Invitation created, email queued"),
+        *docs.errors(400, 401, 403, 409, 413, 415, 422, 429, 503),
+    ],
+)
+@authorized(OWNERS)
+@validate_json(TeammateInvitationCreate)
+async def invite_teammate(request: Request, body: TeammateInvitationCreate) -> HTTPResponse:
+    invitations = context_of(request).invitations
+    return json(await invitations.create_teammate(principal_of(request), body), status=202)
+
+
+@bp.get("/invitations")
+@openapi.definition(
+    summary="The organisation's invitations of every kind, newest first",
+    tag="invitations",
+    secured=docs.BEARER,
+    parameter=docs.query_parameters(InvitationSearchQuery),
+    response=[
+        docs.ok(200, InvitationPage, "A page of invitations"),
+        *docs.errors(401, 403, 422, 503),
+    ],
+)
+@authorized(ORG_STAFF)
+@validate_query(InvitationSearchQuery)
+async def search_invitations(request: Request, query: InvitationSearchQuery) -> HTTPResponse:
+    return json(await context_of(request).invitations.list(principal_of(request), query))
+
+
+@bp.get("/invitations/<invitation_id:uuid>")
+@openapi.definition(
+    summary="Read an invitation",
+    tag="invitations",
+    secured=docs.BEARER,
+    response=[docs.ok(200, InvitationOut, "The invitation"), *docs.errors(401, 403, 404, 503)],
+)
+@authorized(ORG_STAFF)
+async def get_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResponse:
+    return json(await context_of(request).invitations.get(principal_of(request), invitation_id))
+
+
 @bp.post("/invitations/<invitation_id:uuid>/resend")
 @openapi.definition(
     summary="New token, new email; the old token stops working",
+    description="Teammate invitations: owners only. At most INVITATION_RESEND_MAX_PER_HOUR "
+    "resends of one invitation per hour (then 429 with Retry-After).",
     tag="invitations",
     secured=docs.BEARER,
     response=[
         docs.ok(202, InvitationOut, "Email queued"),
-        *docs.errors(401, 403, 404, 409, 503),
+        *docs.errors(401, 403, 404, 409, 429, 503),
     ],
 )
 @authorized(ORG_STAFF)
@@ -90,6 +149,7 @@ async def resend_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
 @bp.post("/invitations/<invitation_id:uuid>/revoke")
 @openapi.definition(
     summary="Revoke an invitation",
+    description="Teammate invitations: owners only.",
     tag="invitations",
     secured=docs.BEARER,
     response=[docs.ok(200, InvitationOut, "Revoked"), *docs.errors(401, 403, 404, 409, 503)],
@@ -113,14 +173,19 @@ async def lookup_invitation(request: Request, query: LookupQuery) -> HTTPRespons
 
 @bp.post("/invitations/accept")
 @openapi.definition(
-    summary="Accept an invitation: creates the contact's login, activates the vendor",
+    summary="Accept an invitation: join the organisation (a new or an existing account)",
+    description="A new email: `full_name` and `password` create the account. An email "
+    "that has an account: that account's `password`, or the request signed in as that "
+    "account (bearer token). The token is spent only on success.",
     tag="invitations",
     body=docs.body(AcceptIn),
     response=[
-        docs.ok(201, AcceptOut, "The contact's account and access token"),
-        *docs.errors(400, 409, 410, 413, 415, 422, 503),
+        docs.ok(201, AcceptOut, "The account, its new membership and a session"),
+        *docs.errors(400, 401, 403, 409, 410, 413, 415, 422, 429, 503),
     ],
 )
 @validate_json(AcceptIn)
 async def accept_invitation(request: Request, body: AcceptIn) -> HTTPResponse:
-    return json(await context_of(request).invitations.accept(body), status=201)
+    caller = optional_principal(request)
+    accepted = await context_of(request).invitations.accept(body, caller, client_ip(request))
+    return json(accepted, status=201, headers=NO_STORE)

@@ -35,6 +35,15 @@ async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse
 
 
 @bp.post("")
+@docs.links(
+    201,
+    "vendor_id",
+    "get_vendor",
+    "update_vendor",
+    "delete_vendor",
+    "create_invitation",
+    "list_invitations",
+)
 @openapi.definition(
     summary="Create a vendor (status draft)",
     tag="vendors",

@@ -16,4 +16,6 @@ OVERRIDES: dict[str, Any] = {
     # Many apps start and stop in one test process: freezing would keep each one's
     # start-up garbage forever and blind the leak tests.
     "GC_FREEZE_AFTER_START": False,
+    # Every test signs up from 127.0.0.1; the signup limit is tested with its own value.
+    "SIGNUP_MAX_PER_IP": 100_000,
 }

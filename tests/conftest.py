@@ -15,6 +15,7 @@ from app.settings import ALL_BLUEPRINTS as DEFAULT_BLUEPRINTS
 from app.settings import Settings, load_settings
 from tests.support import databases
 from tests.support.client import ApiClient
+from tests.support.smtp import SmtpServer, smtp_settings
 
 Sanic.test_mode = True  # many apps per process, each with its own name
 
@@ -100,3 +101,20 @@ def app(settings: Settings) -> Sanic:
 def api(app: Sanic) -> Iterator[ApiClient]:
     with ApiClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on loopback; `smtp.messages` is what it received."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp: SmtpServer) -> Settings:
+    """Settings that deliver email to `smtp` promptly, with links to a public host."""
+    return settings.replace(
+        **smtp_settings(smtp.port),
+        PUBLIC_BASE_URL="https://onramp.example.com",
+        DISPATCH_POLL_INTERVAL=0.1,
+    )

@@ -46,10 +46,10 @@ def main_process_listeners(settings: Settings) -> list[str]:
 
 
 def test_sanic_workarounds_can_be_switched_off(settings: Settings) -> None:
-    assert {"use_graceful_protocol", "guard_manager_signals"} <= set(
-        main_process_listeners(settings)
+    assert {"use_onramp_protocol", "guard_manager_signals"} <= set(main_process_listeners(settings))
+    disabled = settings.replace(
+        COMPAT_DISABLED=("graceful_shutdown", "request_limits", "manager_signals")
     )
-    disabled = settings.replace(COMPAT_DISABLED=("graceful_shutdown", "manager_signals"))
-    assert not {"use_graceful_protocol", "guard_manager_signals"} & set(
+    assert not {"use_onramp_protocol", "guard_manager_signals"} & set(
         main_process_listeners(disabled)
     )

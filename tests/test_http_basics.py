@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from app.settings import Settings
 from tests.conftest import ALL_BLUEPRINTS, make_app
+from tests.support.accounts import signup
 from tests.support.client import ApiClient
 
 SAMPLE = "tests.support.sample_bp"
@@ -55,6 +57,22 @@ def test_ready_is_503_naming_the_database_when_it_is_gone(settings: Settings) ->
         assert client.get("/health").status_code == 200  # liveness touches nothing
 
 
+def test_ready_names_an_outbox_folder_that_can_no_longer_be_written(
+    settings: Settings, tmp_path: Path
+) -> None:
+    outbox = tmp_path / "mail"
+    with ApiClient(make_app(settings.replace(SMTP_HOST="", OUTBOX_DIR=str(outbox)))) as api:
+        outbox.mkdir()
+        assert api.get("/ready").status_code == 200
+        outbox.rmdir()
+        outbox.write_text("not a folder")  # (as root, permissions would not stop a write)
+        ready = api.get("/ready")
+    assert ready.status_code == 503
+    assert {"check": "mail", "error": f"OUTBOX_DIR={outbox} is not writable"} in ready.json()[
+        "error"
+    ]["details"]
+
+
 def test_unknown_route_is_json_404(api: ApiClient) -> None:
     assert_envelope(api.get("/no/such/thing"), 404, "not_found")
 
@@ -65,11 +83,78 @@ def test_wrong_method_is_json_405_with_allow(api: ApiClient) -> None:
     assert "GET" in response.headers["Allow"]
 
 
+def allow(response: object) -> set[str]:
+    return set(response.headers["Allow"].replace(" ", "").split(","))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("method", ["put", "post", "trace", "connect", "purge"])
+def test_405_on_a_route_with_parameters_has_allow(api: ApiClient, method: str) -> None:
+    """sanic-routing drops the allowed methods of dynamic routes (app.compat.routing_allow):
+    RFC 9110 requires them in `Allow`, whatever the method asked for."""
+    vendor = "/api/v1/vendors/7a778c19-1ea7-41d7-ad50-c2ed51275f71"
+    answers = api.concurrently(
+        (method.upper(), vendor, {}),
+        (method.upper(), "/api/v1/members/7a778c19-1ea7-41d7-ad50-c2ed51275f71", {}),
+        ("GET", "/api/v1/invitations/7a778c19-1ea7-41d7-ad50-c2ed51275f71/revoke", {}),
+    )
+    assert [answer.status_code for answer in answers] == [405, 405, 405]
+    assert allow(answers[0]) == {"GET", "HEAD", "PATCH", "DELETE"}
+    assert allow(answers[1]) == {"PATCH", "DELETE"}
+    assert allow(answers[2]) == {"POST"}
+
+
+def test_allow_completion_can_be_switched_off(settings: Settings) -> None:
+    app = make_app(settings.replace(COMPAT_DISABLED=("routing_allow",)))
+    with ApiClient(app) as api:
+        (response,) = api.concurrently(
+            ("PUT", "/api/v1/vendors/7a778c19-1ea7-41d7-ad50-c2ed51275f71", {})
+        )
+    assert response.status_code == 405
+    assert "Allow" not in response.headers  # what sanic-routing 23.12.0 does alone
+
+
 def test_malformed_json_is_400(sample_api: ApiClient) -> None:
     response = sample_api.post(
         "/_sample/echo", content=b'{"a": ', headers={"Content-Type": "application/json"}
     )
     assert_envelope(response, 400, "malformed_json")
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/invitations", {"vendor_id": ""}),  # blank is no id, not a missing one
+        ("/api/v1/vendors", {"status": ""}),
+        ("/api/v1/audit-events", {"until": "0.5"}),  # pydantic alone: a Unix time
+        ("/api/v1/audit-events", {"since": "2026-11-30T09:00:00"}),  # no offset
+    ],
+)
+def test_queries_accept_what_the_document_says_and_nothing_else(
+    api: ApiClient, path: str, params: dict[str, str]
+) -> None:
+    token = signup(api)["access_token"]
+    response = api.get(path, params=params, token=token)
+    assert_envelope(response, 422, "validation_failed")
+    assert response.json()["error"]["details"][0]["field"] == next(iter(params))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"token": "x" * 43, "release": 0},  # no boolean
+        {"token": 12345},  # no string
+    ],
+)
+def test_bodies_are_read_strictly(api: ApiClient, body: dict[str, object]) -> None:
+    assert_envelope(api.post("/api/v1/auth/verify", json=body), 422, "validation_failed")
+
+
+def test_a_date_time_query_with_an_offset_is_accepted(api: ApiClient) -> None:
+    token = signup(api)["access_token"]
+    response = api.get(
+        "/api/v1/audit-events", params={"since": "2026-11-30T09:00:00+01:00"}, token=token
+    )
+    assert response.status_code == 200, response.text
 
 
 def test_wrong_content_type_is_415(sample_api: ApiClient) -> None:
@@ -113,25 +198,25 @@ def test_development_shows_the_traceback(settings: Settings) -> None:
 
 
 def test_sane_request_id_is_echoed(api: ApiClient) -> None:
-    response = api.get("/health", headers={"X-Request-ID": "client-abc.123"})
+    response = api.get("/ready", headers={"X-Request-ID": "client-abc.123"})
     assert response.headers["X-Request-ID"] == "client-abc.123"
 
 
 @pytest.mark.parametrize("incoming", ["", "has space", "x" * 200, "inject\u00e9"])
 def test_insane_request_id_is_replaced(api: ApiClient, incoming: str) -> None:
-    response = api.get("/health", headers={"X-Request-ID": incoming.encode("utf-8")})
+    response = api.get("/ready", headers={"X-Request-ID": incoming.encode("utf-8")})
     generated = response.headers["X-Request-ID"]
     assert generated != incoming
     assert re.fullmatch(r"[0-9a-f]{32}", generated)
 
 
 def test_every_response_has_a_request_id(sample_api: ApiClient) -> None:
-    for path in ["/health", "/nope", "/_sample/boom", "/_sample/big-json", "/_sample/stream"]:
+    for path in ["/ready", "/nope", "/_sample/boom", "/_sample/big-json", "/_sample/stream"]:
         assert sample_api.get(path).headers.get("X-Request-ID"), path
 
 
 def test_request_ids_differ_between_requests(api: ApiClient) -> None:
-    ids = {api.get("/health").headers["X-Request-ID"] for _ in range(5)}
+    ids = {api.get("/ready").headers["X-Request-ID"] for _ in range(5)}
     assert len(ids) == 5
 
 
@@ -186,3 +271,16 @@ def test_cors_preflight_when_origins_are_configured(settings: Settings) -> None:
         assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
         other = client.get("/health", headers={"Origin": "https://evil.example.com"})
         assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_the_liveness_probe_is_answered_bare_unless_probes_are_logged(settings: Settings) -> None:
+    with ApiClient(make_app(settings)) as client:
+        bare = client.get("/health", headers={"X-Request-ID": "probe-1"})
+        assert bare.content == b'{"status":"ok"}'
+        assert "X-Request-ID" not in bare.headers
+        assert client.get("/ready").headers["X-Request-ID"]  # the readiness probe is not
+    with ApiClient(make_app(settings.replace(LOG_PROBES=True))) as client:
+        assert (
+            client.get("/health", headers={"X-Request-ID": "probe-1"}).headers["X-Request-ID"]
+            == "probe-1"
+        )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from app.accounts.models import Membership
 from app.invitations.jobs import expire_due
+from app.invitations.mail import InvitationMail
 from app.invitations.models import Invitation
 from app.mail import outbox
 from app.mail.models import OutboxEmail, OutboxStatus
@@ -19,53 +22,23 @@ from app.vendors.models import Vendor
 from tests.conftest import make_app
 from tests.support.accounts import PASSWORD, create_vendor, signup
 from tests.support.client import ApiClient
+from tests.support.invitations import (
+    ACCEPT,
+    LOOKUP,
+    accept,
+    invitation_status_is,
+    invite,
+    receive,
+)
 from tests.support.net import free_port
 from tests.support.smtp import SmtpServer, html_of, smtp_settings, text_of, token_in
 
-LOOKUP = "/api/v1/invitations/lookup"
-ACCEPT = "/api/v1/invitations/accept"
-
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-def mail_api(settings: Settings, smtp: SmtpServer) -> Iterator[ApiClient]:
-    app = make_app(
-        settings.replace(
-            **smtp_settings(smtp.port),
-            PUBLIC_BASE_URL="https://onramp.example.com",
-            DISPATCH_POLL_INTERVAL=0.2,
-        )
-    )
-    with ApiClient(app) as client:
+def mail_api(mail_settings: Settings) -> Iterator[ApiClient]:
+    with ApiClient(make_app(mail_settings)) as client:
         client.token = signup(client, org="Acme & <Sons>")["access_token"]
         yield client
-
-
-async def invitation_status_is(invitation_id: str, status: str) -> bool:
-    return await Invitation.exists(id=invitation_id, status=status)
-
-
-def invite(api: ApiClient, vendor_id: str, **body: Any) -> dict[str, Any]:
-    response = api.post(f"/api/v1/vendors/{vendor_id}/invitations", json=body)
-    assert response.status_code == 202, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def receive(api: ApiClient, smtp: SmtpServer, count: int) -> list[Any]:
-    api.wait_until(lambda: len(smtp.messages) >= count)
-    return smtp.messages
-
-
-def accept(api: ApiClient, token: str, name: str = "Vera Vendor") -> Any:
-    return api.post(
-        ACCEPT, json={"token": token, "full_name": name, "password": PASSWORD}, token=""
-    )
 
 
 def test_invite_email_lookup_accept_then_token_is_spent(
@@ -212,19 +185,46 @@ def test_expired_token_is_410_and_the_expiry_job_marks_it(
     invite(mail_api, vendor["id"])  # an expired invitation is not open
 
 
-def test_accept_validates_password_and_existing_accounts(
+def test_accept_validates_the_password_of_a_new_account(
     mail_api: ApiClient, smtp: SmtpServer
 ) -> None:
-    signup(mail_api, email="taken@bolt.example.com", org="Elsewhere")
-    vendor = create_vendor(mail_api, mail_api.token or "", contact_email="taken@bolt.example.com")
+    vendor = create_vendor(mail_api, mail_api.token or "")
     invite(mail_api, vendor["id"])
     token = token_in(receive(mail_api, smtp, 1)[0])
     short = mail_api.post(
         ACCEPT, json={"token": token, "full_name": "V", "password": "short"}, token=""
     )
     assert short.status_code == 422
-    assert accept(mail_api, token).status_code == 409
+    assert "password" in [d["field"] for d in short.json()["error"]["details"]]
+    nameless = mail_api.post(ACCEPT, json={"token": token, "password": PASSWORD}, token="")
+    assert nameless.status_code == 422
+    assert [d["field"] for d in nameless.json()["error"]["details"]] == ["full_name"]
     assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 200  # not spent
+
+
+def test_an_existing_account_accepts_with_its_password(
+    mail_api: ApiClient, smtp: SmtpServer
+) -> None:
+    elsewhere = signup(mail_api, email="taken@bolt.example.com", org="Elsewhere")
+    vendor = create_vendor(mail_api, mail_api.token or "", contact_email="taken@bolt.example.com")
+    invite(mail_api, vendor["id"])
+    token = token_in(receive(mail_api, smtp, 1)[0])
+    looked_up = mail_api.get(LOOKUP, params={"token": token}, token="").json()
+    assert looked_up["account_exists"] is True
+    wrong = mail_api.post(ACCEPT, json={"token": token, "password": "not the password"}, token="")
+    assert wrong.status_code == 401
+    assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 200  # not spent
+    joined = mail_api.post(ACCEPT, json={"token": token, "password": PASSWORD}, token="")
+    assert joined.status_code == 201, joined.text
+    body = joined.json()
+    assert body["user"]["id"] == elsewhere["user"]["id"]
+    assert body["role"] == "vendor"
+    assert body["vendor"]["status"] == "active"
+    assert {m["organization"]["name"] for m in body["memberships"]} == {
+        "Elsewhere",
+        "Acme & <Sons>",
+    }
+    assert mail_api.get(LOOKUP, params={"token": token}, token="").status_code == 410
 
 
 def test_other_organisations_cannot_touch_invitations(
@@ -300,7 +300,15 @@ def test_smtp_failing_marks_the_invitation_failed_with_the_reason(
             assert row.status == "failed"
             assert row.attempts == attempts
             assert row.secret is None
-            assert smtp.recorder.refused == attempts
+            assert smtp.recorder.refused_to[vendor["contact_email"]] == attempts
+            # The audit log says so once, by the dispatcher, in our words.
+            [failed] = api.get(
+                "/api/v1/audit-events",
+                params={"action": "invitation.failed", "target_id": invitation["id"]},
+            ).json()["items"]
+            assert failed["actor"] is None
+            assert failed["job"] == "mail.dispatcher"
+            assert failed["changes"] == {"status": ["pending", "failed"]}
             invite(api, vendor["id"])  # a failed invitation is not open: a new one may go
 
 
@@ -313,10 +321,21 @@ def test_file_backend_writes_eml_files(settings: Settings, tmp_path: Any) -> Non
         api.token = signup(api)["access_token"]
         vendor = create_vendor(api, api.token)
         invite(api, vendor["id"])
-        api.wait_until(lambda: len(list(outbox_dir.glob("*.eml"))) == 1)
-        content = next(outbox_dir.glob("*.eml")).read_text()
-        assert "/invite?token=" in content
+
+        def invitations_written() -> list[str]:  # (the owner's confirmation is one too)
+            texts = (path.read_text() for path in outbox_dir.glob("*.eml"))
+            return [text for text in texts if "/invite?token=" in text]
+
+        api.wait_until(lambda: len(invitations_written()) == 1)
+        content = invitations_written()[0]
         assert vendor["contact_email"] in content
+        # Beside it, the text a person reads, decoded: the link can be copied as it is.
+        (eml,) = [p for p in outbox_dir.glob("*.eml") if "/invite?token=" in p.read_text()]
+        text = eml.with_suffix(".txt").read_text()
+        assert f"To: {vendor['contact_email']}" in text
+        (link,) = re.findall(r"https?://\S+/invite\?token=\S+", text)
+        token = link.split("token=", 1)[1]
+        assert api.get("/api/v1/invitations/lookup", params={"token": token}).status_code == 200
 
 
 def test_concurrent_claims_take_disjoint_rows(mail_api: ApiClient) -> None:
@@ -381,3 +400,112 @@ def test_vendor_delete_removes_its_invitations(mail_api: ApiClient) -> None:
     assert mail_api.delete(f"/api/v1/vendors/{vendor['id']}").status_code == 204
     assert mail_api.run(Invitation.filter(vendor_id=vendor["id"]).count()) == 0
     assert mail_api.run(Vendor.filter(id=vendor["id"]).count()) == 0
+
+
+def test_two_accepts_at_once_one_wins(mail_api: ApiClient, smtp: SmtpServer) -> None:
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invite(mail_api, vendor["id"])
+    token = token_in(receive(mail_api, smtp, 1)[0])
+    body = {"token": token, "full_name": "Vera", "password": PASSWORD}
+    responses = mail_api.concurrently(
+        ("post", ACCEPT, {"json": body}), ("post", ACCEPT, {"json": body})
+    )
+    assert sorted(r.status_code for r in responses) == [201, 410]
+    assert mail_api.run(Membership.filter(role="vendor").count()) == 1
+
+
+def test_accept_signed_in_as_the_invited_account(mail_api: ApiClient, smtp: SmtpServer) -> None:
+    invitee = signup(mail_api, email="signed.in@bolt.example.com", org="Own shop")
+    stranger = signup(mail_api, email="stranger@example.com", org="Other")
+    vendor = create_vendor(
+        mail_api, mail_api.token or "", contact_email="signed.in@bolt.example.com"
+    )
+    invite(mail_api, vendor["id"])
+    token = token_in(receive(mail_api, smtp, 1)[0])
+    wrong_account = mail_api.post(ACCEPT, json={"token": token}, token=stranger["access_token"])
+    assert wrong_account.status_code == 403
+    joined = mail_api.post(ACCEPT, json={"token": token}, token=invitee["access_token"])
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["organization"]["name"] == "Acme & <Sons>"
+    me = mail_api.get("/api/v1/me", token=joined.json()["access_token"]).json()
+    assert me["role"] == "vendor"
+    assert me["vendor_id"] == vendor["id"]
+
+
+def test_wrong_passwords_on_accept_count_toward_login_throttling(
+    settings: Settings, smtp: SmtpServer
+) -> None:
+    app = make_app(settings.replace(**smtp_settings(smtp.port), LOGIN_MAX_FAILURES_PER_EMAIL=2))
+    with ApiClient(app) as api:
+        api.token = signup(api)["access_token"]
+        signup(api, email="owner.of.it@bolt.example.com", org="Theirs")
+        vendor = create_vendor(api, api.token, contact_email="owner.of.it@bolt.example.com")
+        invite(api, vendor["id"])
+        token = token_in(receive(api, smtp, 1)[0])
+        for _ in range(2):
+            wrong = api.post(ACCEPT, json={"token": token, "password": "guess guess"}, token="")
+            assert wrong.status_code == 401
+        throttled = api.post(ACCEPT, json={"token": token, "password": PASSWORD}, token="")
+        assert throttled.status_code == 429
+        assert api.get(LOOKUP, params={"token": token}, token="").status_code == 200  # not spent
+
+
+def test_an_email_sent_while_a_resend_cancelled_it_counts_as_sent(
+    mail_api: ApiClient, smtp: SmtpServer
+) -> None:
+    """A resend cancels the queued email while a worker is sending it: the row ends
+    `sent` (it was), the stale email does not touch the invitation, which waits for
+    the new email with the new token."""
+    postgres = mail_api.app.ctx.settings.uses_postgres
+    kind = InvitationMail("https://onramp.example.com")
+    mail_api.run(mail_api.app.ctx.context.supervisor.stop(timeout=5))  # we are the worker
+    vendor = create_vendor(mail_api, mail_api.token or "")
+    invitation = invite(mail_api, vendor["id"])
+    [first] = mail_api.run(outbox.claim(1, 60, postgres=postgres))
+    assert mail_api.post(f"/api/v1/invitations/{invitation['id']}/resend").status_code == 202
+    outcome = mail_api.run(outbox.mark_sent(first, kind))
+    assert outcome is outbox.SentOutcome.CANCELLED_MEANWHILE
+    rows = mail_api.run(
+        OutboxEmail.filter(ref_id=invitation["id"]).order_by("id").values_list("status", flat=True)
+    )
+    assert rows == [OutboxStatus.SENT, OutboxStatus.QUEUED]
+    assert mail_api.run(outbox.depth()) == {"queued": 1, "failed": 0}
+    assert mail_api.get(f"/api/v1/invitations/{invitation['id']}").json()["status"] == "pending"
+
+
+def test_an_email_that_cannot_be_prepared_fails_in_our_own_words(
+    settings: Settings, smtp: SmtpServer
+) -> None:
+    """A row that cannot be rendered (here: it has no token and no context) is retried,
+    then failed; the invitation shows our wording, the exception stays with operators."""
+    app = make_app(
+        settings.replace(
+            **smtp_settings(smtp.port),
+            DISPATCH_POLL_INTERVAL=0.05,
+            DISPATCH_BACKOFF_BASE=0.05,
+            DISPATCH_MAX_ATTEMPTS=2,
+        )
+    )
+    with ApiClient(app) as api:
+        api.token = signup(api)["access_token"]
+        vendor = create_vendor(api, api.token)
+        invitation = invite(api, vendor["id"])
+        api.wait_until(lambda: invitation_status_is(invitation["id"], "sent"))
+        stored = api.run(Invitation.get(id=invitation["id"]))
+        broken = api.run(
+            OutboxEmail.create(
+                kind="invitation",
+                ref_id=stored.id,
+                ref_version=stored.token_hash,
+                to_address=stored.email,
+                message_id="<broken@test>",
+                context={},
+                next_attempt_at=datetime.now(UTC),
+            )
+        )
+        api.wait_until(lambda: invitation_status_is(invitation["id"], "failed"))
+        reason = api.get(f"/api/v1/invitations/{invitation['id']}").json()["failure_reason"]
+        assert reason == "delivery failed after 2 attempt(s): the email could not be prepared"
+        row = api.run(OutboxEmail.get(id=broken.id))
+        assert row.status == "failed"
+        assert (row.last_error or "").startswith("ValueError")  # for operators, not customers

@@ -135,3 +135,134 @@ def test_0003_moves_vendor_contacts_and_outbox_references(empty_url: str) -> Non
     for table, column in (("memberships", "vendor_id"), ("outbox_emails", "invitation_id")):
         with pytest.raises(Exception, match=column):
             execute(empty_url, [(f"SELECT {column} FROM {table}", ())])  # noqa: S608 (constants)
+
+
+def test_0004_existing_invitations_are_vendor_invitations_and_users_verified(
+    empty_url: str,
+) -> None:
+    migrate_to(empty_url, "models.0003_contacts_on_vendors_generic_outbox")
+    org, user, vendor, invitation = (str(uuid.uuid4()) for _ in range(4))
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    execute(
+        empty_url,
+        [
+            (
+                "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
+                (org, "Acme", now),
+            ),
+            (
+                "INSERT INTO users (id, email, full_name, password_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (user, "olive@acme.example.com", "Olive", "x", now),
+            ),
+            (
+                "INSERT INTO vendors (id, organization_id, name, contact_email, status, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (vendor, org, "Bolt", "vera@v.example.com", "invited", now, now),
+            ),
+            (
+                "INSERT INTO invitations (id, organization_id, vendor_id, email, token_hash, "
+                "status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (invitation, org, vendor, "vera@v.example.com", "h" * 64, "sent", now, now, now),
+            ),
+        ],
+    )
+    migrate_to(empty_url)
+    kinds, verified = execute(
+        empty_url,
+        [
+            ("SELECT kind, role, invited_by_id FROM invitations", ()),
+            ("SELECT email_verified_at IS NOT NULL FROM users", ()),
+        ],
+    )
+    assert [list(row) for row in kinds] == [["vendor", "vendor", None]]
+    assert [bool(row[0]) for row in verified] == [True]
+
+
+def test_0005_invitations_outlive_their_vendor_and_the_audit_table_exists(
+    empty_url: str,
+) -> None:
+    migrate_to(empty_url, "models.0004_sessions_passwords_invitation_kinds")
+    org, vendor, invitation = (str(uuid.uuid4()) for _ in range(3))
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    execute(
+        empty_url,
+        [
+            (
+                "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
+                (org, "Acme", now),
+            ),
+            (
+                "INSERT INTO vendors (id, organization_id, name, contact_email, status, "
+                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (vendor, org, "Bolt", "vera@v.example.com", "invited", now, now),
+            ),
+            (
+                "INSERT INTO invitations (id, organization_id, vendor_id, open_vendor_id, email, "
+                "token_hash, status, expires_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    invitation,
+                    org,
+                    vendor,
+                    vendor,
+                    "vera@v.example.com",
+                    "h" * 64,
+                    "revoked",
+                    now,
+                    now,
+                    now,
+                ),
+            ),
+        ],
+    )
+    migrate_to(empty_url)
+    enforce_foreign_keys = (
+        [("PRAGMA foreign_keys = ON", ())] if empty_url.startswith("sqlite://") else []
+    )
+    *_, kept, events = execute(
+        empty_url,
+        [
+            *enforce_foreign_keys,
+            ("DELETE FROM vendors WHERE organization_id = ?", (org,)),
+            ("SELECT kind, vendor_id, open_email FROM invitations", ()),
+            ("SELECT COUNT(*) FROM audit_events", ()),
+        ],
+    )
+    # The vendor's deletion kept the invitation (ON DELETE SET NULL on both databases).
+    assert [list(row) for row in kept] == [["vendor", None, None]]
+    assert [list(row) for row in events] == [[0]]
+
+
+def _users_at_0005(url: str, emails: list[str]) -> None:
+    migrate_to(url, "models.0005_teams_audit")
+    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    execute(
+        url,
+        [
+            (
+                "INSERT INTO users (id, email, full_name, password_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), email, "Someone", "x", now),
+            )
+            for email in emails
+        ],
+    )
+
+
+def test_0006_fills_normalised_addresses(empty_url: str) -> None:
+    _users_at_0005(empty_url, ["Alice@Example.com", "bob@example.com"])
+    migrate_to(empty_url)
+    [keys] = execute(empty_url, [("SELECT email, email_key FROM users ORDER BY email", ())])
+    assert [list(row) for row in keys] == [
+        ["Alice@Example.com", "alice@example.com"],
+        ["bob@example.com", "bob@example.com"],
+    ]
+
+
+def test_0006_reports_addresses_that_would_merge_and_changes_nothing(empty_url: str) -> None:
+    _users_at_0005(empty_url, ["alice@example.com", "ALICE@example.com"])
+    with pytest.raises(Exception, match=r"ALICE@example.com.*alice@example.com"):
+        migrate_to(empty_url)
+    [users] = execute(empty_url, [("SELECT email FROM users ORDER BY email", ())])
+    assert [row[0] for row in users] == ["ALICE@example.com", "alice@example.com"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -114,4 +115,46 @@ def test_error_lines_carry_the_request_id(settings: Settings) -> None:
     assert response.status_code == 500
     errors = [orjson.loads(line) for line in captured.lines if '"onramp.errors"' in line]
     assert errors[0]["request_id"] == "boom-42"
-    assert "RuntimeError" in errors[0]["exception"]
+    exception = errors[0]["exception"]
+    assert exception["type"] == "RuntimeError"
+    assert exception["frames"][-1]["file"].endswith("tests/support/sample_bp.py")
+
+
+def probe_count(metrics: str, route: str) -> float:
+    """Requests counted for `route` (metrics are per process: other tests' too)."""
+    found = re.findall(
+        rf'onramp_http_requests_total{{[^}}]*route="{route}"[^}}]*}} ([0-9.]+)', metrics
+    )
+    return sum(float(value) for value in found)
+
+
+def test_probes_are_neither_logged_nor_counted_unless_asked(settings: Settings) -> None:
+    def seen(log_probes: bool) -> tuple[list[str], dict[str, float]]:
+        app = make_app(
+            settings.replace(REQUEST_LOG=True, METRICS_MODE="public", LOG_PROBES=log_probes)
+        )
+        with capturing() as captured, ApiClient(app) as api:
+            before = api.get("/metrics").text
+            for path in ("/health", "/ready", "/health"):
+                assert api.get(path).status_code == 200
+            api.get("/api/v1/me")  # 401: an ordinary request, logged either way
+            after = api.get("/metrics").text
+        routes = [
+            orjson.loads(line)["route"] for line in captured.lines if '"onramp.access"' in line
+        ]
+        counted = {
+            route: probe_count(after, route) - probe_count(before, route)
+            for route in ("/health", "/ready", "/api/v1/me")
+        }
+        return routes, counted
+
+    routes, counted = seen(log_probes=False)
+    assert "/api/v1/me" in routes
+    assert "/health" not in routes
+    assert "/ready" not in routes
+    assert counted == {"/health": 0, "/ready": 0, "/api/v1/me": 1}
+
+    routes, counted = seen(log_probes=True)
+    assert "/health" in routes
+    assert "/ready" in routes
+    assert counted == {"/health": 2, "/ready": 1, "/api/v1/me": 1}

@@ -75,3 +75,26 @@ def test_production_accepts_a_strong_secret_and_hides_docs() -> None:
 def test_production_docs_can_be_enabled() -> None:
     env = {"APP_ENV": "production", "SECRET_KEY": STRONG, "DOCS_ENABLED": "true"}
     assert load_settings(env).DOCS_ENABLED is True
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://u@h/db", "must start with sqlite:// or postgres://"),
+        ("postgres://u@h:notaport/db", "port that is not a number"),
+        ("postgres://u@h:5432", "needs a host and a database name"),
+        ("postgres:///db", "needs a host and a database name"),
+        ("sqlite://", "needs a file path"),
+    ],
+)
+def test_a_database_url_the_driver_cannot_use_is_one_line(url: str, says: str) -> None:
+    """(A port that is not a number reached Tortoise and ended in a traceback.)"""
+    with pytest.raises(SettingsError, match=says) as raised:
+        load_settings({"DATABASE_URL": url})
+    assert "DATABASE_URL" in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_database_url_through_a_unix_socket_is_accepted() -> None:
+    url = "postgres://onramp@/onramp?host=/var/run/postgresql"
+    assert url == load_settings({"DATABASE_URL": url}).DATABASE_URL

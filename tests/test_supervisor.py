@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
+from app.runtime.jobs import periodic
 from app.runtime.supervisor import TaskSupervisor
 from tests.support.client import ApiClient
 
@@ -71,3 +73,29 @@ def test_a_crashed_job_makes_the_worker_not_ready(api: ApiClient) -> None:
     assert response.json()["error"]["details"] == [
         {"check": "job:crasher", "error": "background job is not running"}
     ]
+
+
+def test_a_sleeping_periodic_job_is_one_task() -> None:
+    """A job between two runs is its own task and nothing else: a per-sleep helper task
+    (what `asyncio.wait_for` makes on Python 3.11) made the loop's task count depend on
+    which jobs were asleep, and the leak test's count flaky."""
+
+    async def scenario() -> tuple[int, int]:
+        runs = 0
+
+        async def step() -> None:
+            nonlocal runs
+            runs += 1
+
+        stop = asyncio.Event()
+        job = asyncio.create_task(periodic(step, 0.01, logging.getLogger("test"), "step")(stop))
+        while runs < 3:
+            await asyncio.sleep(0.005)
+        during = len(asyncio.all_tasks()) - 1  # the scenario's own task
+        stop.set()
+        await asyncio.wait_for(job, 1)
+        return during, runs
+
+    during, runs = asyncio.run(scenario())
+    assert runs >= 3
+    assert during == 1

@@ -11,5 +11,14 @@ class Role(StrEnum):
     VENDOR = "vendor"
 
 
+class StaffRole(StrEnum):
+    """The roles an organisation gives its own people (a vendor contact's role comes
+    with the vendor). One named schema for every request that sets one."""
+
+    OWNER = "owner"
+    MEMBER = "member"
+
+
 ORG_STAFF = frozenset({Role.OWNER, Role.MEMBER})
+OWNERS = frozenset({Role.OWNER})
 ANY_ROLE = frozenset(Role)

@@ -27,6 +27,7 @@ def user_out(user: User) -> dict[str, Any]:
         "id": user.id,
         "email": user.email,
         "full_name": user.full_name,
+        "email_verified": user.email_verified_at is not None,
         "created_at": user.created_at,
     }
 

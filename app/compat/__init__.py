@@ -20,12 +20,19 @@ from dataclasses import dataclass
 
 MODULES = (
     "manager_signals",
+    "manager_stop_at_start",
+    "worker_stop_at_start",
     "graceful_shutdown",
+    "request_limits",
+    "routing_allow",
+    "header_sanitize",
     "tortoise_cancel",
     "tortoise_sqlite_fk_column",
     "prometheus_pid",
     "sanic_ext_no_content",
+    "sanic_ext_guard",
     "logging_srcfile",
+    "tracerite_json_logs",
 )
 
 

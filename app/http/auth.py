@@ -34,9 +34,21 @@ def authenticate(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("Send an access token: Authorization: Bearer <token>")
     try:
-        return context_of(request).accounts.tokens.verify(token.strip())
+        return context_of(request).accounts.sessions.verify(token.strip())
     except InvalidToken:
         raise Unauthenticated("The access token is invalid or expired") from None
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The caller of a public endpoint, if it sent a bearer token (which must be valid)."""
+    if not request.headers.get("authorization"):
+        return None
+    return authenticate(request)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address (behind a proxy, as FORWARDED_SECRET/PROXIES_COUNT say)."""
+    return str(request.remote_addr or request.ip)
 
 
 def authorized(roles: Collection[Role]) -> Callable[[Handler[P, R]], Handler[P, R]]:

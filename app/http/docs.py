@@ -7,14 +7,17 @@ becomes a component converted to 3.0 (`nullable`), referenced with `$ref`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sanic_ext.extensions.openapi import definitions
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.types import Schema
 
 from app.errors import ErrorCode
+from app.fields import SETTING_MARKER
+from app.settings import Settings
 
 
 class ErrorDetail(BaseModel):
@@ -27,7 +30,7 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    code: ErrorCode = Field(examples=["validation_failed"])
+    code: ErrorCode
     message: str
     details: list[ErrorDetail]
     request_id: str
@@ -39,7 +42,8 @@ class ErrorEnvelope(BaseModel):
 
 _REF = "#/components/schemas/{model}"
 _ERROR_DESCRIPTIONS = {
-    400: "Malformed JSON",
+    400: "Malformed request: a body that is not JSON, or a request line and headers over "
+    "16 KiB (`request_head_too_large`)",
     401: "Missing or invalid credentials",
     403: "Not allowed for this role",
     404: "Not found (also another organisation's object)",
@@ -49,10 +53,13 @@ _ERROR_DESCRIPTIONS = {
     415: "Body is not JSON",
     422: "Validation failed; details name each field",
     429: "Too many attempts; see Retry-After",
-    503: "Database unavailable",
+    503: "Unavailable for now: the database, or (for `/ready`) a check that failed",
 }
 
 BEARER: dict[str, list[str]] = {"bearer": []}
+
+
+NULL_OBJECT = {"type": "object", "nullable": True, "enum": [None]}
 
 
 def to_openapi30(schema: Any) -> Any:
@@ -68,9 +75,14 @@ def to_openapi30(schema: Any) -> Any:
         del converted["anyOf"]
         if len(rest) == 1 and "$ref" not in rest[0]:
             converted.update(rest[0])
+            converted["nullable"] = True
+        elif len(rest) == 1:
+            # `nullable` beside `allOf: [$ref]` does not make the referenced schema accept
+            # null (OpenAPI 3.0.3's clarification): say "this object, or null" instead.
+            converted["anyOf"] = [*rest, NULL_OBJECT]
         else:
-            converted["allOf" if len(rest) == 1 else "anyOf"] = rest
-        converted["nullable"] = True
+            converted["anyOf"] = rest
+            converted["nullable"] = True
     if "const" in converted:
         converted["enum"] = [converted.pop("const")]
     if "examples" in converted:
@@ -78,6 +90,10 @@ def to_openapi30(schema: Any) -> Any:
         if isinstance(examples, list) and examples:
             converted["example"] = examples[0]
     return converted
+
+
+_REGISTERED: dict[str, dict[str, Any]] = {}
+"""The component schemas registered here, by name (the same objects sanic-ext holds)."""
 
 
 def component(
@@ -89,10 +105,22 @@ def component(
     """
     spec = SpecificationBuilder()
     schema = model.model_json_schema(ref_template=_REF, mode=mode)
-    for name, definition in schema.get("$defs", {}).items():
-        spec.add_component("schemas", name, to_openapi30(definition))
-    spec.add_component("schemas", model.__name__, to_openapi30(schema))
+    for name, definition in [*schema.get("$defs", {}).items(), (model.__name__, schema)]:
+        converted = to_openapi30(definition)
+        _REGISTERED[name] = converted
+        spec.add_component("schemas", name, converted)
     return {"$ref": _REF.format(model=model.__name__)}
+
+
+def document_settings(settings: Settings) -> None:
+    """Limits that are settings (the shortest new password) into the document, as the
+    validation of this app enforces them. Blueprint modules, and so the components, are
+    built once per process; each app built sets its own values before it serves."""
+    for schema in _REGISTERED.values():
+        for field in schema.get("properties", {}).values():
+            setting = field.get(SETTING_MARKER)
+            if setting is not None:
+                field["minLength"] = getattr(settings, setting)
 
 
 def body(model: type[BaseModel]) -> dict[str, Any]:
@@ -108,16 +136,126 @@ def ok(status: int, model: type[BaseModel] | None, description: str) -> definiti
     return definitions.Response(content, status=status, description=description)
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def links(
+    status: int, parameter: str, *operations: str, value: str = "$response.body#/id"
+) -> Callable[[Handler], Handler]:
+    """OpenAPI links on the `status` response: each operation takes its `parameter` from
+    this response's `value` (generated clients and stateful fuzzers follow them: create,
+    then read, change, delete what was created). Goes above `openapi.definition`, whose
+    `Response` keeps only content, description and status."""
+    from sanic_ext.extensions.openapi.builders import OperationStore
+
+    def add(handler: Handler) -> Handler:
+        response = OperationStore()[handler].responses[status]  # type: ignore[no-untyped-call]
+        response.fields["links"] = {
+            operation: {"operationId": operation, "parameters": {parameter: value}}
+            for operation in operations
+        }
+        return handler
+
+    return add
+
+
+def finish_operations(app: Any) -> None:
+    """What every operation shares, said once for all of them:
+
+    - its id is its handler's name (`list_vendors`, `create_vendor`), not sanic-ext's
+      `get~vendors.list_vendors`, so generated clients get plain method names and links
+      can name their targets;
+    - any request can be answered 400 before it reaches a handler (a request head over
+      the size limit, `app.compat.request_limits`), so every operation documents 400.
+    """
+    from sanic_ext.extensions.openapi.builders import OperationStore
+
+    for route in app.router.routes:
+        name = getattr(route.handler, "__name__", None)
+        if name is None:  # a static file's handler is a partial, and undocumented
+            continue
+        operation = OperationStore()[route.handler]  # type: ignore[no-untyped-call]
+        operation.name(name)
+        if not operation.responses:  # (not documented: not in the document either)
+            continue
+        if 400 not in operation.responses:
+            (bad_request,) = errors(400)
+            operation.response(400, bad_request.fields["content"], _ERROR_DESCRIPTIONS[400])
+        for status, response in operation.responses.items():
+            response.fields["headers"] = _headers(int(status))
+
+
+_REQUEST_ID = {
+    "description": "This request's id, also in the log lines about it (a sane "
+    "`X-Request-ID` sent with the request is echoed)",
+    "schema": {"type": "string"},
+}
+_RETRY_AFTER = {
+    "description": "Seconds to wait before trying again",
+    "schema": {"type": "integer"},
+}
+_CHALLENGE = {
+    "description": "How to authenticate: `Bearer` (RFC 6750)",
+    "schema": {"type": "string"},
+}
+
+
+def _headers(status: int) -> dict[str, Any]:
+    """The headers a response with this status carries (documented, so generated
+    clients can read them)."""
+    headers: dict[str, Any] = {"X-Request-ID": _REQUEST_ID}
+    if status in (429, 503):
+        headers["Retry-After"] = _RETRY_AFTER
+    if status == 401:
+        headers["WWW-Authenticate"] = _CHALLENGE
+    return headers
+
+
 def text(status: int, description: str, media_type: str = "text/plain") -> definitions.Response:
     """A plain-text body (the Prometheus exposition format, for one)."""
     content = {media_type: {"schema": {"type": "string"}}}
     return definitions.Response(content, status=status, description=description)
 
 
+_EXAMPLE_CODES = {
+    400: ErrorCode.MALFORMED_JSON,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    409: ErrorCode.CONFLICT,
+    410: ErrorCode.GONE,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    422: ErrorCode.VALIDATION_FAILED,
+    429: ErrorCode.TOO_MANY_REQUESTS,
+    503: ErrorCode.DATABASE_UNAVAILABLE,
+}
+
+
+def _error_example(status: int) -> dict[str, Any]:
+    """What this status's answer looks like (each status its own example: one shared
+    example showed `validation_failed` under 401 and 403)."""
+    details: list[dict[str, str]] = []
+    if status == 422:
+        details = [{"field": "name", "message": "String should have at least 1 character"}]
+    return {
+        "error": {
+            "code": _EXAMPLE_CODES[status].value,
+            "message": _ERROR_DESCRIPTIONS[status].split(":")[0].split(";")[0],
+            "details": details,
+            "request_id": "4b756993a5281cfa00000000000005a9",
+        }
+    }
+
+
 def errors(*statuses: int) -> list[definitions.Response]:
-    content = {"application/json": {"schema": component(ErrorEnvelope)}}
+    schema = component(ErrorEnvelope)
     return [
-        definitions.Response(content, status=status, description=_ERROR_DESCRIPTIONS[status])
+        definitions.Response(
+            {"application/json": {"schema": schema, "example": _error_example(status)}},
+            status=status,
+            description=_ERROR_DESCRIPTIONS[status],
+        )
         for status in statuses
     ]
 
@@ -132,13 +270,36 @@ def query_parameters(
     for name, field in schema.get("properties", {}).items():
         field_schema = to_openapi30(field)
         field_schema.pop("title", None)
+        referenced = None
         for key in ("allOf", "anyOf"):
-            refs = field_schema.pop(key, None)
+            refs = [ref for ref in field_schema.pop(key, None) or [] if "$ref" in ref]
             if refs:
-                field_schema.update(definitions_by_name[refs[0]["$ref"].rsplit("/", 1)[-1]])
+                referenced = refs[0]["$ref"].rsplit("/", 1)[-1]
         if "$ref" in field_schema:
-            field_schema.update(definitions_by_name[field_schema.pop("$ref").rsplit("/", 1)[-1]])
+            referenced = field_schema.pop("$ref").rsplit("/", 1)[-1]
+        if referenced is not None:
+            definition = to_openapi30(definitions_by_name[referenced])
+            if "enum" in definition:
+                # An enum stays one named schema (`VendorStatus`), shared with the bodies
+                # that use it: inlined, a generated client gets a second enum per filter.
+                _REGISTERED[referenced] = definition
+                SpecificationBuilder().add_component("schemas", referenced, definition)
+                parameters.append(
+                    definitions.Parameter(
+                        name,
+                        definitions.Reference(_REF.format(model=referenced)),  # type: ignore[no-untyped-call]
+                        "query",
+                        required=name in schema.get("required", []),
+                        description=field.get("description"),
+                    )
+                )
+                continue
+            field_schema.update(definition)
         field_schema.pop("title", None)
+        # A query parameter is present or absent, never null.
+        field_schema.pop("nullable", None)
+        if field_schema.get("default", ...) is None:
+            del field_schema["default"]
         parameters.append(
             definitions.Parameter(
                 name,

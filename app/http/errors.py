@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse, json
 from app import errors
 from app.errors import DomainError, ErrorCode
 from app.http.request_id import request_id
+from app.runtime.outages import OncePer, outage_kind
 
 logger = logging.getLogger("onramp.errors")
 
@@ -35,6 +36,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     errors.Gone: 410,
     errors.Throttled: 429,
     errors.Unavailable: 503,
+    errors.Overloaded: 503,
 }
 
 _CODES_BY_STATUS = {
@@ -79,21 +81,6 @@ class UnsupportedMediaType(HttpError):
     code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
 
 
-def _database_down_errors() -> tuple[type[BaseException], ...]:
-    """Failures to reach the database: the client should retry later (503), not report
-    a bug (500). Imported here, lazily, so the HTTP layer does not load the ORM."""
-    import asyncpg
-    from tortoise.exceptions import DBConnectionError
-
-    return (
-        DBConnectionError,
-        ConnectionRefusedError,
-        asyncpg.CannotConnectNowError,
-        asyncpg.ConnectionDoesNotExistError,
-        asyncpg.TooManyConnectionsError,
-    )
-
-
 def validation_details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
     """One entry per bad field: where, what is wrong, and a machine-readable type."""
     return [
@@ -127,15 +114,18 @@ def _status_of(error: DomainError) -> int:
 class ApiErrorHandler(ErrorHandler):
     """Renders every exception as the envelope; tracebacks only when configured."""
 
-    def __init__(self, *, show_details: bool) -> None:
+    def __init__(self, *, show_details: bool, complete_allow: bool = True) -> None:
         super().__init__()
         self.show_details = show_details
-        self._database_down: tuple[type[BaseException], ...] | None = None
+        self.complete_allow = complete_allow  # app.compat.routing_allow
+        self._outages = OncePer(logger)
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
-        if self._database_down is None:
-            self._database_down = _database_down_errors()
-        if isinstance(exception, self._database_down):
+        outage = None if isinstance(exception, DomainError) else outage_kind(exception)
+        if outage is not None:
+            # The client should retry later (503), and this is no bug to trace: one line
+            # per kind of outage per interval, not a traceback per request.
+            self._outages.warning(outage, f"database unavailable ({outage}): answering 503")
             exception = errors.Unavailable()
         elif isinstance(exception, pydantic.ValidationError):
             exception = errors.Invalid(details=validation_details(exception))
@@ -146,7 +136,7 @@ class ApiErrorHandler(ErrorHandler):
             code: str = exception.code
             message = exception.message
             details = exception.details
-            if isinstance(exception, errors.Throttled):
+            if isinstance(exception, errors.Throttled | errors.Overloaded | errors.Unavailable):
                 headers["Retry-After"] = str(exception.retry_after)
             if status == 401:
                 headers.update(CHALLENGE)
@@ -157,13 +147,24 @@ class ApiErrorHandler(ErrorHandler):
             )
             message = str(exception) or code.replace("_", " ")
             headers = dict(getattr(exception, "headers", None) or {})
+            if status == 405 and "Allow" not in headers and self.complete_allow:
+                from app.compat.routing_allow import allowed_methods
+
+                headers["Allow"] = ", ".join(
+                    allowed_methods(request.app.router, request.path, request.host)
+                )
+        elif isinstance(exception, RequestCancelled):
+            # nginx's 499: the client closed the connection before the answer. Nobody
+            # reads this response; the request log and metrics say what happened.
+            status, code, message = 499, ErrorCode.CLIENT_CLOSED_REQUEST, "Client closed request"
         else:
             status, code, message = 500, ErrorCode.INTERNAL_ERROR, "Internal server error"
         if isinstance(exception, RequestCancelled):
             # The client went away mid-request (load balancers, load tools): nobody will
             # read this response and nothing on our side failed.
             logger.debug("%s %s cancelled by the client", request.method, request.path)
-        elif status >= 500:
+        elif status >= 500 and not isinstance(exception, errors.Overloaded | errors.Unavailable):
+            # (Overloaded is expected under a burst; the executor logs it once in a while.)
             self._log_server_error(request, exception)
             if self.show_details and not isinstance(exception, SanicException | DomainError):
                 details = [{"traceback": traceback.format_exception(exception)}]

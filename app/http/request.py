@@ -36,7 +36,9 @@ class ApiRequest(Request):
     def in_flight(cls) -> int:
         return cls.received - cls.answered
 
-    def load_json(self, loads: Any = None) -> Any:
+    def json_body(self) -> bytes:
+        """The body of a request that must carry JSON: 415 for another media type, 400
+        when there is none."""
         media_type = (self.content_type or "").split(";", 1)[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
             raise UnsupportedMediaType(
@@ -44,8 +46,12 @@ class ApiRequest(Request):
             )
         if not self.body:
             raise MalformedJSON("The request body is empty; send a JSON object")
+        return self.body
+
+    def load_json(self, loads: Any = None) -> Any:
+        body = self.json_body()
         try:
-            self.parsed_json = orjson.loads(self.body)
+            self.parsed_json = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             raise MalformedJSON(f"The request body is not valid JSON: {error}") from None
         return self.parsed_json

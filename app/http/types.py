@@ -30,6 +30,11 @@ class AppState:
             raise RuntimeError("the worker has not started: no context yet")
         return self._context
 
+    @property
+    def started(self) -> bool:
+        """Whether the worker has its context (between start and stop)."""
+        return self._context is not None
+
     def attach(self, context: AppContext | None) -> None:
         """Set (at start) or clear (after stop) the worker's context."""
         self._context = context

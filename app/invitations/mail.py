@@ -1,6 +1,7 @@
 """The invitation email: what it says, and what its delivery does to the invitation.
 
-Everything a person typed (organisation, vendor, message) is escaped in the HTML part.
+Everything a person typed (organisation, vendor, inviter, message) is escaped in the HTML
+part. Vendor contacts are asked to keep their vendor's profile; teammates to join.
 """
 
 from __future__ import annotations
@@ -8,20 +9,26 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from string import Template
-from urllib.parse import quote
 
 from app.invitations import flows
-from app.invitations.models import Invitation
-from app.mail.kinds import Content, Delivery, MailKind
+from app.invitations.models import Invitation, InvitationKind
+from app.mail.kinds import Content, Delivery, MailKind, page_link
 
 KIND = "invitation"
 
-_SUBJECT = Template("$organization invites $vendor to Onramp")
+_VENDOR_SUBJECT = Template("$organization invites $vendor to Onramp")
+_TEAMMATE_SUBJECT = Template("$organization invites you to its team on Onramp")
+
+# What the invitation asks, by kind: text (plain) and html (escaped parts).
+_VENDOR_ASK = Template(
+    "$inviter of $organization invites $vendor to keep its vendor profile up to date on Onramp."
+)
+_TEAMMATE_ASK = Template("$inviter invites you to join $organization on Onramp as $role.")
 
 _TEXT = Template(
     """Hello,
 
-$organization invites $vendor to keep its vendor profile up to date on Onramp.
+$ask
 $message
 Accept the invitation here (the link works once and expires on $expires):
 
@@ -35,8 +42,7 @@ _HTML = Template(
     """<!doctype html>
 <html><body style="font-family: sans-serif">
 <p>Hello,</p>
-<p><strong>$organization</strong> invites <strong>$vendor</strong> to keep its vendor
-profile up to date on Onramp.</p>
+<p>$ask</p>
 $message
 <p><a href="$link">Accept the invitation</a> (the link works once and expires on $expires).</p>
 <p style="color: #666">If you did not expect this email, you can ignore it.</p>
@@ -45,8 +51,22 @@ $message
 )
 
 
-def invitation_link(public_base_url: str, token: str) -> str:
-    return f"{public_base_url.rstrip('/')}/invite?token={quote(token, safe='')}"
+def _ask(context: dict[str, object], escape: bool) -> str:
+    """The sentence that says who invites whom to what (names escaped for HTML)."""
+
+    def value(name: str, default: str) -> str:
+        text = str(context.get(name) or default)
+        return f"<strong>{html.escape(text)}</strong>" if escape else text
+
+    organization = value("organization_name", "An organisation")
+    # Emails queued before the inviter was named: "Someone" reads naturally.
+    inviter = value("inviter_name", "Someone")
+    if context.get("kind") == InvitationKind.TEAMMATE:
+        role = html.escape(str(context.get("role"))) if escape else str(context.get("role"))
+        return _TEAMMATE_ASK.substitute(inviter=inviter, organization=organization, role=role)
+    return _VENDOR_ASK.substitute(
+        inviter=inviter, organization=organization, vendor=value("vendor_name", "your company")
+    )
 
 
 class InvitationMail(MailKind):
@@ -60,27 +80,30 @@ class InvitationMail(MailKind):
             raise ValueError("an invitation email needs its token")
         context = delivery.context
         organization = str(context["organization_name"])
-        vendor = str(context["vendor_name"])
         personal = str(context.get("message") or "")
         expires = str(context["expires_at"])
-        link = invitation_link(self._public_base_url, secret)
+        link = page_link(self._public_base_url, "invite", secret)
         quoted = (
             f"<blockquote>{html.escape(personal).replace(chr(10), '<br>')}</blockquote>"
             if personal
             else ""
         )
+        if context.get("kind") == InvitationKind.TEAMMATE:
+            subject = _TEAMMATE_SUBJECT.substitute(organization=organization)
+        else:
+            subject = _VENDOR_SUBJECT.substitute(
+                organization=organization, vendor=str(context.get("vendor_name"))
+            )
         return Content(
-            subject=_SUBJECT.substitute(organization=organization, vendor=vendor),
+            subject=subject,
             text=_TEXT.substitute(
-                organization=organization,
-                vendor=vendor,
+                ask=_ask(context, escape=False),
                 message=f"\nTheir message:\n\n{personal}\n" if personal else "",
                 expires=expires,
                 link=link,
             ),
             html=_HTML.substitute(
-                organization=html.escape(organization),
-                vendor=html.escape(vendor),
+                ask=_ask(context, escape=True),
                 message=quoted,
                 expires=html.escape(expires),
                 link=html.escape(link, quote=True),

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from app.accounts.schemas import OrganizationOut, TokenOut, UserOut
-from app.fields import Email, StrictModel
-from app.invitations.statuses import InvitationStatus
+from app.accounts.roles import Role, StaffRole
+from app.accounts.schemas import Person, SessionOut
+from app.fields import Email, QueryModel, StrictModel
+from app.invitations.statuses import InvitationKind, InvitationStatus
 from app.vendors.schemas import VendorOut
 
 Token = Field(min_length=16, max_length=256)
@@ -18,32 +19,56 @@ Token = Field(min_length=16, max_length=256)
 class InvitationCreate(StrictModel):
     """`email` defaults to the vendor's contact email."""
 
+    multiline = frozenset({"message"})
+
     email: Email | None = None
     message: str | None = Field(default=None, max_length=2000)
 
 
-class InvitationListQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class TeammateInvitationCreate(StrictModel):
+    """A person to join the organisation as an owner or a member."""
 
+    multiline = frozenset({"message"})
+
+    email: Email
+    role: StaffRole
+    message: str | None = Field(default=None, max_length=2000)
+
+
+class InvitationListQuery(QueryModel):
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=200)
 
 
-class LookupQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+class InvitationSearchQuery(InvitationListQuery):
+    kind: InvitationKind | None = None
+    status: InvitationStatus | None = None
+    vendor_id: uuid.UUID | None = None
 
+
+class LookupQuery(QueryModel):
     token: str = Token
 
 
 class AcceptIn(StrictModel):
+    """A new account: `full_name` and `password`. An email that already has an account:
+    that account's `password`, or nothing but the token when the request carries that
+    account's bearer token."""
+
     token: str = Token
-    full_name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=1, max_length=1024)
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
 
 
 class InvitationOut(BaseModel):
     id: uuid.UUID
-    vendor_id: uuid.UUID
+    kind: InvitationKind
+    role: Role
+    vendor_id: uuid.UUID | None = Field(
+        description="The vendor of a vendor invitation (null for teammates, or once the "
+        "vendor was deleted)"
+    )
+    invited_by: Person | None = Field(description="Who sent it (null if that account is gone)")
     email: str
     message: str | None
     status: InvitationStatus
@@ -56,7 +81,13 @@ class InvitationOut(BaseModel):
     updated_at: datetime
 
 
-INVITATION_FIELDS = tuple(InvitationOut.model_fields)
+# Columns read for an invitation's answer (`invited_by` is joined from its user).
+INVITATION_COLUMNS = (
+    *(name for name in InvitationOut.model_fields if name != "invited_by"),
+    "invited_by_id",
+    "invited_by__email",
+    "invited_by__full_name",
+)
 
 
 class InvitationPage(BaseModel):
@@ -65,13 +96,17 @@ class InvitationPage(BaseModel):
 
 
 class LookupOut(BaseModel):
+    kind: InvitationKind
     organization_name: str
-    vendor_name: str
+    vendor_name: str | None
+    role: Role
     email: str
+    invited_by_name: str | None
     expires_at: datetime
+    account_exists: bool
 
 
-class AcceptOut(TokenOut):
-    user: UserOut
-    organization: OrganizationOut
-    vendor: VendorOut
+class AcceptOut(SessionOut):
+    """The session of the account that joined, and the vendor it now speaks for."""
+
+    vendor: VendorOut | None

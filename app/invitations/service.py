@@ -15,25 +15,35 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from app.accounts import verification
 from app.accounts.memberships import add_membership
-from app.accounts.models import Organization, User
+from app.accounts.models import Membership, Organization, User
 from app.accounts.principal import Principal
 from app.accounts.roles import Role
 from app.accounts.service import AccountService
-from app.accounts.users import create_user, organization_out, user_out
+from app.accounts.users import create_user
+from app.audit.actions import Action, TargetType
+from app.audit.log import record
 from app.compat.tortoise_cancel import runs_to_completion
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound, Throttled
+from app.fields import email_key
 from app.invitations import flows
+from app.invitations.limits import SendingLimits
 from app.invitations.mail import KIND
-from app.invitations.models import Invitation
+from app.invitations.models import Invitation, InvitationKind
 from app.invitations.schemas import (
-    INVITATION_FIELDS,
+    INVITATION_COLUMNS,
     AcceptIn,
     InvitationCreate,
     InvitationListQuery,
+    InvitationSearchQuery,
+    TeammateInvitationCreate,
 )
+from app.invitations.statuses import InvitationStatus
 from app.mail.outbox import Outbox
-from app.pagination import after_cursor, page
+from app.pagination import keyset_page
+from app.runtime import ratelimit
+from app.runtime.ratelimit import Limit
 from app.runtime.tokens import new_token
 from app.settings import Settings
 from app.vendors import flows as vendor_flows
@@ -42,7 +52,46 @@ from app.vendors.service import scoped as vendors_of
 from app.vendors.service import vendor_out
 from app.vendors.statuses import VendorStatus
 
-ACCOUNT_EXISTS = "An account with this email already exists; sign in instead"
+ACCOUNT_EXISTS = "An account with this email already exists; accept with its password"
+OTHER_ACCOUNT = "This invitation is for another account"
+ALREADY_MEMBER = "This address already belongs to a member of the organisation"
+OWNERS_ONLY = "Only owners manage teammate invitations"
+RESENT_TOO_OFTEN = "This invitation was resent too often; try again later"
+RESEND_WINDOW = 3600
+
+
+async def _holder(address: str, caller: Principal | None) -> User | None:
+    """The account that owns `address` for an invitation's purposes: a confirmed one, or
+    an unconfirmed one only when it is the caller. Any other unconfirmed holder yields
+    to the invitation token, which proves control of the mailbox (`_join` releases it)."""
+    holder = await User.get_or_none(email_key=email_key(address))
+    if holder is None:
+        return None
+    if holder.email_verified_at is not None:
+        return holder
+    return holder if caller is not None and caller.user_id == holder.id else None
+
+
+SENDER_UNVERIFIED = (
+    "Confirm your email address first: an organisation whose owners have not confirmed "
+    "their address cannot send invitations (POST /api/v1/auth/verify/resend sends the "
+    "link again)"
+)
+
+
+async def _check_sender(organization_id: uuid.UUID) -> None:
+    """Only organisations with a confirmed owner send email to strangers."""
+    confirmed = await Membership.filter(
+        organization_id=organization_id, role=Role.OWNER, user__email_verified_at__isnull=False
+    ).exists()
+    if not confirmed:
+        raise Forbidden(SENDER_UNVERIFIED)
+
+
+def _check_may_manage(principal: Principal, kind: InvitationKind) -> None:
+    """Org staff manage vendor invitations; teammate invitations are the owners'."""
+    if kind is InvitationKind.TEAMMATE and principal.role is not Role.OWNER:
+        raise Forbidden(OWNERS_ONLY)
 
 
 def scoped(principal: Principal) -> QuerySet[Invitation]:
@@ -50,8 +99,26 @@ def scoped(principal: Principal) -> QuerySet[Invitation]:
     return Invitation.filter(organization_id=principal.organization_id)
 
 
-def invitation_out(invitation: Invitation) -> dict[str, Any]:
-    return {field: getattr(invitation, field) for field in INVITATION_FIELDS}
+def invitation_out(row: dict[str, Any]) -> dict[str, Any]:
+    """An invitation's answer from a row of `INVITATION_COLUMNS`."""
+    out = {name: row[name] for name in INVITATION_COLUMNS if "invited_by" not in name}
+    inviter = row["invited_by_id"]
+    out["invited_by"] = (
+        {
+            "id": inviter,
+            "email": row["invited_by__email"],
+            "full_name": row["invited_by__full_name"],
+        }
+        if inviter
+        else None
+    )
+    return out
+
+
+async def _page(rows: QuerySet[Invitation], query: InvitationListQuery) -> dict[str, Any]:
+    return await keyset_page(
+        rows, INVITATION_COLUMNS, limit=query.limit, cursor=query.cursor, shape=invitation_out
+    )
 
 
 class InvitationService:
@@ -59,15 +126,30 @@ class InvitationService:
         self._ttl = timedelta(seconds=settings.INVITATION_TTL_SECONDS)
         self._accounts = accounts
         self._outbox = outbox
+        self._limits = SendingLimits(settings)
+        self._resends = Limit(
+            "invitation-resend", settings.INVITATION_RESEND_MAX_PER_HOUR, RESEND_WINDOW
+        )
 
-    async def _queue_email(self, invitation: Invitation, token: str, vendor: Vendor) -> None:
+    async def _queue_email(self, invitation: Invitation, token: str) -> None:
         organization = await Organization.get(id=invitation.organization_id)
+        vendor = await Vendor.get_or_none(id=invitation.vendor_id) if invitation.vendor_id else None
+        inviter = (
+            await User.get_or_none(id=invitation.invited_by_id)
+            if invitation.invited_by_id
+            else None
+        )
+        await _check_sender(invitation.organization_id)
+        await self._limits.count(invitation.organization_id, invitation.email)
         await self._outbox.enqueue(
             kind=KIND,
             to_address=invitation.email,
             context={
+                "kind": invitation.kind.value,
+                "role": invitation.role.value,
                 "organization_name": organization.name,
-                "vendor_name": vendor.name,
+                "vendor_name": vendor.name if vendor else None,
+                "inviter_name": inviter.full_name if inviter else None,
                 "message": invitation.message,
                 "expires_at": invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
             },
@@ -76,15 +158,24 @@ class InvitationService:
             ref_version=invitation.token_hash,
         )
 
+    async def _answer(self, invitation_id: uuid.UUID) -> dict[str, Any]:
+        row = await Invitation.filter(id=invitation_id).first().values(*INVITATION_COLUMNS)
+        if row is None:
+            raise NotFound("Invitation not found")
+        return invitation_out(row)
+
+    # --- creating -------------------------------------------------------------------
+
     async def create(
         self, principal: Principal, vendor_id: uuid.UUID, data: InvitationCreate
     ) -> dict[str, Any]:
-        invitation = await self._create(principal, vendor_id, data)
+        """Invite a vendor's contact."""
+        invitation = await self._create_for_vendor(principal, vendor_id, data)
         self._outbox.wake()
-        return invitation_out(invitation)
+        return await self._answer(invitation.id)
 
     @runs_to_completion
-    async def _create(
+    async def _create_for_vendor(
         self, principal: Principal, vendor_id: uuid.UUID, data: InvitationCreate
     ) -> Invitation:
         token, token_hash = new_token()
@@ -96,103 +187,298 @@ class InvitationService:
                 if vendor.status in (VendorStatus.ARCHIVED, VendorStatus.SUSPENDED):
                     raise Conflict(f"A {vendor.status} vendor cannot be invited")
                 invitation = await flows.opened(
+                    organization_id=principal.organization_id,
                     vendor=vendor,
+                    role=Role.VENDOR,
                     email=data.email or vendor.contact_email,
                     message=data.message,
                     token_hash=token_hash,
                     expires_at=datetime.now(UTC) + self._ttl,
+                    invited_by=principal.user_id,
                 )
-                await self._queue_email(invitation, token, vendor)
+                await self._queue_email(invitation, token)
         except IntegrityError:  # the unique open_vendor_id: another open invitation exists
             raise Conflict(flows.OPEN_EXISTS) from None
         return invitation
+
+    async def create_teammate(
+        self, principal: Principal, data: TeammateInvitationCreate
+    ) -> dict[str, Any]:
+        """Invite a person to join the organisation as an owner or a member."""
+        invitation = await self._create_teammate(principal, data)
+        self._outbox.wake()
+        return await self._answer(invitation.id)
+
+    @runs_to_completion
+    async def _create_teammate(
+        self, principal: Principal, data: TeammateInvitationCreate
+    ) -> Invitation:
+        token, token_hash = new_token()
+        try:
+            async with in_transaction():
+                if await Membership.exists(
+                    organization_id=principal.organization_id, user__email_key=email_key(data.email)
+                ):
+                    raise Conflict(ALREADY_MEMBER)
+                invitation = await flows.opened(
+                    organization_id=principal.organization_id,
+                    vendor=None,
+                    role=Role(data.role),
+                    email=data.email,
+                    message=data.message,
+                    token_hash=token_hash,
+                    expires_at=datetime.now(UTC) + self._ttl,
+                    invited_by=principal.user_id,
+                )
+                await self._queue_email(invitation, token)
+        except IntegrityError:  # the unique (organization, open_email)
+            raise Conflict(flows.TEAMMATE_OPEN_EXISTS) from None
+        return invitation
+
+    # --- reading --------------------------------------------------------------------
+
+    async def list(self, principal: Principal, query: InvitationSearchQuery) -> dict[str, Any]:
+        """The organisation's invitations of every kind, newest first."""
+        rows = scoped(principal)
+        if query.kind is not None:
+            rows = rows.filter(kind=query.kind)
+        if query.status is not None:
+            rows = rows.filter(status=query.status)
+        if query.vendor_id is not None:
+            rows = rows.filter(vendor_id=query.vendor_id)
+        return await _page(rows, query)
 
     async def list_for_vendor(
         self, principal: Principal, vendor_id: uuid.UUID, query: InvitationListQuery
     ) -> dict[str, Any]:
         if not await vendors_of(principal).filter(id=vendor_id).exists():
             raise NotFound("Vendor not found")
-        rows = after_cursor(scoped(principal).filter(vendor_id=vendor_id), query.cursor)
-        fetched = await (
-            rows.order_by("-created_at", "-id").limit(query.limit + 1).values(*INVITATION_FIELDS)
-        )
-        return page(fetched, query.limit)
+        return await _page(scoped(principal).filter(vendor_id=vendor_id), query)
 
-    async def resend(self, principal: Principal, invitation_id: uuid.UUID) -> dict[str, Any]:
-        """A new token and a new email; the old token stops working at once."""
-        invitation = await self._resend(principal, invitation_id)
-        self._outbox.wake()
-        return invitation_out(invitation)
+    async def get(self, principal: Principal, invitation_id: uuid.UUID) -> dict[str, Any]:
+        row = await scoped(principal).filter(id=invitation_id).first().values(*INVITATION_COLUMNS)
+        if row is None:
+            raise NotFound("Invitation not found")
+        return invitation_out(row)
 
-    @runs_to_completion
-    async def _resend(self, principal: Principal, invitation_id: uuid.UUID) -> Invitation:
-        token, token_hash = new_token()
-        try:
-            async with in_transaction():
-                invitation = (
-                    await scoped(principal).select_for_update().get_or_none(id=invitation_id)
-                )
-                if invitation is None:
-                    raise NotFound("Invitation not found")
-                await flows.reissued(invitation, token_hash, datetime.now(UTC) + self._ttl)
-                vendor = await Vendor.get(id=invitation.vendor_id)
-                await self._queue_email(invitation, token, vendor)
-        except IntegrityError:
-            raise Conflict(flows.OPEN_EXISTS) from None
+    # --- resend and revoke ----------------------------------------------------------
+
+    @staticmethod
+    async def _managed(principal: Principal, invitation_id: uuid.UUID) -> Invitation:
+        """The caller's organisation's invitation, locked, if the caller may manage it."""
+        invitation = await scoped(principal).select_for_update().get_or_none(id=invitation_id)
+        if invitation is None:
+            raise NotFound("Invitation not found")
+        _check_may_manage(principal, invitation.kind)
         return invitation
 
+    async def resend(self, principal: Principal, invitation_id: uuid.UUID) -> dict[str, Any]:
+        """A new token and a new email; the old token stops working at once. Limited per
+        invitation (INVITATION_RESEND_MAX_PER_HOUR), so nobody's inbox can be flooded."""
+        await self._managed_without_lock(principal, invitation_id)
+        wait = await ratelimit.hit(self._resends, str(invitation_id))
+        if wait is not None:
+            raise Throttled(RESENT_TOO_OFTEN, retry_after=wait)
+        await self._resend(principal, invitation_id)
+        self._outbox.wake()
+        return await self._answer(invitation_id)
+
+    @staticmethod
+    async def _managed_without_lock(principal: Principal, invitation_id: uuid.UUID) -> None:
+        """`_managed`'s checks without a lock (before the resend limit is counted)."""
+        kind: str | None = await (
+            scoped(principal).filter(id=invitation_id).first().values_list("kind", flat=True)
+        )  # type: ignore[assignment]
+        if kind is None:
+            raise NotFound("Invitation not found")
+        _check_may_manage(principal, InvitationKind(kind))
+
     @runs_to_completion
-    async def revoke(self, principal: Principal, invitation_id: uuid.UUID) -> dict[str, Any]:
+    async def _resend(self, principal: Principal, invitation_id: uuid.UUID) -> None:
         async with in_transaction():
-            invitation = await scoped(principal).select_for_update().get_or_none(id=invitation_id)
-            if invitation is None:
-                raise NotFound("Invitation not found")
-            await flows.revoked(invitation)
-        return invitation_out(invitation)
+            invitation = await self._managed(principal, invitation_id)
+            await self._reissue(invitation, principal.user_id)
+
+    async def _reissue(self, invitation: Invitation, actor_id: uuid.UUID | None) -> None:
+        """A new token, pending again, and its email (inside the caller's transaction,
+        the invitation locked)."""
+        token, token_hash = new_token()
+        try:
+            await flows.reissued(invitation, token_hash, datetime.now(UTC) + self._ttl, actor_id)
+        except IntegrityError:  # another invitation was opened meanwhile
+            raise Conflict(
+                flows.OPEN_EXISTS
+                if invitation.kind is InvitationKind.VENDOR
+                else flows.TEAMMATE_OPEN_EXISTS
+            ) from None
+        await self._queue_email(invitation, token)
+
+    async def resend_failed(self, since: datetime | None = None) -> tuple[int, int]:
+        """An operator's retry (`python -m app outbox requeue --failed`), once the cause
+        is fixed: each invitation whose email was given up (updated at or after `since`)
+        gets a new token and a new email, as its owner's resend would. Not counted
+        against the resend limit: that one guards inboxes from strangers. Returns
+        (resent, skipped: another invitation for the same person is open)."""
+        failed = Invitation.filter(status=InvitationStatus.FAILED)
+        if since is not None:
+            failed = failed.filter(updated_at__gte=since)
+        resent = skipped = 0
+        ids: list[uuid.UUID] = await failed.values_list("id", flat=True)  # type: ignore[assignment]
+        for invitation_id in ids:
+            try:
+                resent += await self._reissue_failed(invitation_id)
+            except Conflict:
+                skipped += 1
+        if resent:
+            self._outbox.wake()
+        return resent, skipped
+
+    @runs_to_completion
+    async def _reissue_failed(self, invitation_id: uuid.UUID) -> int:
+        async with in_transaction():
+            invitation = await (
+                Invitation.filter(id=invitation_id, status=InvitationStatus.FAILED)
+                .select_for_update()
+                .first()
+            )
+            if invitation is None:  # resent or revoked meanwhile
+                return 0
+            await self._reissue(invitation, None)
+        return 1
+
+    async def revoke(self, principal: Principal, invitation_id: uuid.UUID) -> dict[str, Any]:
+        await self._revoke(principal, invitation_id)
+        return await self._answer(invitation_id)
+
+    @runs_to_completion
+    async def _revoke(self, principal: Principal, invitation_id: uuid.UUID) -> None:
+        async with in_transaction():
+            invitation = await self._managed(principal, invitation_id)
+            await flows.revoked(invitation, principal.user_id)
 
     async def lookup(self, token: str) -> dict[str, Any]:
         invitation = await flows.usable(token)
         organization = await Organization.get(id=invitation.organization_id)
-        vendor = await Vendor.get(id=invitation.vendor_id)
+        vendor = await Vendor.get_or_none(id=invitation.vendor_id) if invitation.vendor_id else None
+        inviter = (
+            await User.get_or_none(id=invitation.invited_by_id)
+            if invitation.invited_by_id
+            else None
+        )
         return {
+            "kind": invitation.kind,
             "organization_name": organization.name,
-            "vendor_name": vendor.name,
+            "vendor_name": vendor.name if vendor else None,
+            "role": invitation.role,
             "email": invitation.email,
+            "invited_by_name": inviter.full_name if inviter else None,
             "expires_at": invitation.expires_at,
+            "account_exists": await _holder(invitation.email, None) is not None,
         }
 
-    async def accept(self, data: AcceptIn) -> dict[str, Any]:
-        """Create the contact's login and activate the vendor, once, all or nothing."""
-        self._accounts.passwords.check_strength(data.password)
+    async def accept(
+        self, data: AcceptIn, caller: Principal | None, client_ip: str
+    ) -> dict[str, Any]:
+        """Join the organisation, once, all or nothing: a new account is created for a
+        new email; an email that has an account proves it (its password, or a request
+        signed in as it). The token is spent only when everything succeeds."""
         invitation = await flows.usable(data.token)
-        if await User.exists(email=invitation.email):
-            raise Conflict(ACCOUNT_EXISTS)
-        password_hash = await self._accounts.passwords.hash(data.password)
-        user = await self._join(invitation, data.full_name, password_hash)
-        organization = await Organization.get(id=invitation.organization_id)
-        vendor = await Vendor.get(id=invitation.vendor_id)
-        principal = Principal(user.id, organization.id, Role.VENDOR)
-        return {
-            "user": user_out(user),
-            "organization": organization_out(organization),
-            "vendor": vendor_out(vendor),
-            **self._accounts.token_response(principal),
-        }
+        existing = await _holder(invitation.email, caller)
+        if existing is not None:
+            user = await self._existing_account(existing, data, caller, client_ip)
+            await self._join(invitation, user=user)
+        else:
+            if caller is not None:
+                raise Forbidden(OTHER_ACCOUNT)
+            full_name, password = data.full_name, data.password
+            if not full_name or not password:
+                missing = [name for name in ("full_name", "password") if not getattr(data, name)]
+                raise Invalid(
+                    "A new account needs a full name and a password",
+                    details=[
+                        {"field": f, "message": "required for a new account", "type": "missing"}
+                        for f in missing
+                    ],
+                )
+            self._accounts.passwords.check_strength(password)
+            password_hash = await self._accounts.passwords.hash(password)
+            user = await self._join(invitation, new_account=(full_name, password_hash))
+        principal = Principal(user.id, invitation.organization_id, invitation.role)
+        tokens = await self._open_session(principal)
+        vendor = await Vendor.get_or_none(id=invitation.vendor_id) if invitation.vendor_id else None
+        session = await self._accounts.session_answer(user.id, invitation.organization_id, tokens)
+        return {**session, "vendor": vendor_out(vendor) if vendor else None}
+
+    async def _existing_account(
+        self, user: User, data: AcceptIn, caller: Principal | None, client_ip: str
+    ) -> User:
+        if caller is not None:
+            if caller.user_id != user.id:
+                raise Forbidden(OTHER_ACCOUNT)
+            return user
+        if not data.password:
+            raise Invalid.field(
+                "password", "the password of the account with this email", "missing"
+            )
+        return await self._accounts.check_credentials(user.email, data.password, client_ip)
 
     @runs_to_completion
-    async def _join(self, invitation: Invitation, full_name: str, password_hash: str) -> User:
-        async with in_transaction():
-            await flows.accepted(invitation, datetime.now(UTC))
-            try:
-                user = await create_user(
-                    email=invitation.email, full_name=full_name, password_hash=password_hash
+    async def _join(
+        self,
+        invitation: Invitation,
+        *,
+        user: User | None = None,
+        new_account: tuple[str, str] | None = None,
+    ) -> User:
+        """`user` joins, or an account is created from `new_account` (name, hash)."""
+
+        async def joining() -> uuid.UUID:
+            nonlocal user
+            if user is None:
+                squatter = await User.get_or_none(
+                    email_key=email_key(invitation.email), email_verified_at__isnull=True
                 )
-            except Conflict:
-                raise Conflict(ACCOUNT_EXISTS) from None
-            await add_membership(user.id, invitation.organization_id, Role.VENDOR)
-            await vendor_flows.activated(invitation.vendor_id, user.id)
+                if squatter is not None:  # the token proved the mailbox: it yields
+                    await verification.released(squatter, actor_id=None)
+                if new_account is None:
+                    raise ValueError("_join needs a user or a new account")
+                full_name, password_hash = new_account
+                try:
+                    user = await create_user(
+                        email=invitation.email, full_name=full_name, password_hash=password_hash
+                    )
+                except Conflict:
+                    raise Conflict(ACCOUNT_EXISTS) from None
+                # Accepting proved control of the mailbox the invitation went to.
+                user.email_verified_at = datetime.now(UTC)
+                await user.save(update_fields=["email_verified_at"])
+            elif user.email_verified_at is None:  # accepting proved the mailbox
+                await verification.confirmed(user)
+            await add_membership(user.id, invitation.organization_id, invitation.role)
+            await record(
+                Action.MEMBER_JOINED,
+                organization_id=invitation.organization_id,
+                target_type=TargetType.MEMBER,
+                target_id=user.id,
+                actor_id=user.id,
+                changes={"role": [None, invitation.role.value]},
+            )
+            if invitation.kind is InvitationKind.VENDOR and invitation.vendor_id is not None:
+                await vendor_flows.activated(invitation.vendor_id, user.id)
+            return user.id
+
+        async with in_transaction():
+            await flows.accepted(invitation, datetime.now(UTC), joining)
+        if user is None:  # joining() always sets it; this tells the type checker
+            raise RuntimeError("the invitation was accepted without an account")
         return user
 
-    async def vendor_deleted(self, vendor: Vendor) -> None:
-        """Hook for `VendorService.delete`: runs in the deleting transaction."""
-        await flows.vendor_deleted(vendor)
+    @runs_to_completion
+    async def _open_session(self, principal: Principal) -> dict[str, Any]:
+        async with in_transaction():
+            return await self._accounts.sessions.open(principal)
+
+    @staticmethod
+    async def vendor_closed(vendor: Vendor, actor_id: uuid.UUID | None) -> None:
+        """Hook for `VendorService` (deleted, suspended, archived): runs in its transaction."""
+        await flows.vendor_closed(vendor, actor_id)

@@ -1,4 +1,4 @@
-"""An invitation's statuses (no ORM here: request schemas use them too)."""
+"""An invitation's kinds and statuses (no ORM here: request schemas use them too)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,10 @@ class InvitationStatus(StrEnum):
 
 
 OPEN_STATUSES = (InvitationStatus.PENDING, InvitationStatus.SENT)
+
+
+class InvitationKind(StrEnum):
+    VENDOR = "vendor"
+    """The contact of a vendor joins with the vendor role."""
+    TEAMMATE = "teammate"
+    """A person joins the organisation as owner or member."""

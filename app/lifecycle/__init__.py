@@ -4,7 +4,8 @@ priority first, stop listeners in reverse, so resources close in reverse order).
 
 | listener             | what happens                                                  |
 | -------------------- | ------------------------------------------------------------- |
-| main_process_start   | migrations (if MIGRATE_ON_START), metrics directory, protocol |
+| main_process_start   | outbox folder checked, migrations (if MIGRATE_ON_START),       |
+|                      | metrics directory, protocol                                   |
 | main_process_ready   | stop signals guarded against a Sanic race (compat)            |
 | before_server_start  | context built, database opened, hashing pool opened           |
 | after_server_start   | background jobs through the supervisor; gc.freeze()           |
@@ -24,6 +25,7 @@ from app.lifecycle import (
     jobs,
     metrics,
     migrations,
+    preflight,
     report,
 )
 from app.settings import Settings
@@ -32,6 +34,7 @@ from app.settings import Settings
 def install(app: OnrampApp, settings: Settings) -> None:
     """Attach every listener pair for these settings."""
     compat.install(app, settings)
+    preflight.install(app, settings)
     migrations.install(app, settings)
     metrics.install(app, settings)
     context.install(app, settings)

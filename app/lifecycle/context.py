@@ -14,6 +14,10 @@ from app.settings import Settings
 def install(app: OnrampApp, settings: Settings) -> None:
     async def build(app: OnrampApp) -> None:
         from app.context import build_context
+        from app.http.origin import request_origin
+        from app.runtime import origin
+
+        origin.use_request_source(request_origin)
 
         def spawn(coro, name):  # type: ignore[no-untyped-def]
             return app.add_task(coro, name=name, register=False)

@@ -13,7 +13,11 @@ def install(app: OnrampApp, settings: Settings) -> None:
 
     async def apply_migrations(app: OnrampApp) -> None:
         from app.runtime.migrations import migrate
+        from app.runtime.startup import StartupError, stop_starting
 
-        await migrate(settings)
+        try:
+            await migrate(settings)
+        except StartupError as error:
+            stop_starting(error)
 
     app.main_process_start(apply_migrations)

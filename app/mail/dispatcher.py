@@ -18,11 +18,12 @@ from email.message import EmailMessage
 from typing import Any
 
 from app.mail import outbox
-from app.mail.kinds import MailKind, MailKinds
+from app.mail.kinds import Cancel, MailKind, MailKinds
 from app.mail.models import OutboxEmail
 from app.mail.sealing import Sealer, UnsealError
-from app.mail.transports import DeliveryError, Transport
+from app.mail.transports import DeliveryError, Sender, Transport
 from app.runtime.jobs import wait_at_most
+from app.runtime.outages import OncePer, outage_kind
 from app.settings import Settings
 
 logger = logging.getLogger("onramp.mail")
@@ -34,6 +35,7 @@ JOB_NAME = "mail.dispatcher"
 class DispatchStats:
     sent: int = 0
     sent_after_cancel: int = 0
+    cancelled: int = 0
     retried: int = 0
     failed: int = 0
     handed_back: int = 0
@@ -53,6 +55,7 @@ class Dispatcher:
         self._transport = transport
         self._sealer = sealer
         self._kinds = kinds
+        self._outages = OncePer(logger)
         self._wake: asyncio.Event | None = None
         self.stats = DispatchStats()
 
@@ -66,6 +69,7 @@ class Dispatcher:
         self._wake = wake = asyncio.Event()
         self.stats = DispatchStats()
         watcher = asyncio.create_task(self._wake_on(stop, wake), name=f"{JOB_NAME}.stop-watch")
+        failures = 0
         try:
             while not stop.is_set():
                 try:
@@ -74,9 +78,19 @@ class Dispatcher:
                         self._settings.DISPATCH_LEASE_SECONDS,
                         postgres=self._settings.uses_postgres,
                     )
-                except Exception:
-                    logger.exception("claiming outbox rows failed; retrying after a pause")
-                    rows = []
+                    failures = 0
+                except Exception as error:
+                    failures += 1
+                    pause = backoff_seconds(failures, self._settings.DISPATCH_POLL_INTERVAL, 30.0)
+                    outage = outage_kind(error)
+                    if outage is not None:  # waiting it out, not a bug: no traceback
+                        self._outages.warning(
+                            outage, f"database unavailable ({outage}): email waits in the queue"
+                        )
+                    else:
+                        logger.exception("claiming outbox rows failed; retrying in %.1fs", pause)
+                    await wait_at_most(stop, pause)  # back off: never spin during an outage
+                    continue
                 if rows:
                     await self._deliver_batch(rows, stop)
                     continue  # more may be due already
@@ -97,41 +111,59 @@ class Dispatcher:
         limit = asyncio.Semaphore(self._settings.DISPATCH_CONCURRENCY)
         not_started: list[OutboxEmail] = []
 
-        async def deliver_one(row: OutboxEmail) -> None:
-            async with limit:
-                if stop.is_set():
-                    not_started.append(row)
-                    return
-                await self._deliver(row)
+        async with self._transport.session() as sender:  # connections reused in the batch
 
-        tasks = {asyncio.create_task(deliver_one(row), name="mail.send"): row for row in rows}
-        stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
-        pending: set[asyncio.Future[Any]] = set(tasks)
-        try:
-            while pending and not stop.is_set():
-                _, still = await asyncio.wait(
-                    pending | {stopped}, return_when=asyncio.FIRST_COMPLETED
-                )
-                pending = {task for task in still if task is not stopped}
-            if pending:
-                # Stopping: in-flight sends get a bounded time to finish.
-                await asyncio.wait(pending, timeout=self._settings.DISPATCH_DRAIN_TIMEOUT)
-        finally:
-            stopped.cancel()
-        interrupted = [row for task, row in tasks.items() if not task.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if not_started or interrupted:
-            handed_back = await outbox.release(not_started, attempted=False)
-            handed_back += await outbox.release(interrupted, attempted=True)
-            self.stats.handed_back += handed_back
-            logger.info("handed back %d claimed email(s) to the queue", handed_back)
+            async def deliver_one(row: OutboxEmail) -> None:
+                async with limit:
+                    if stop.is_set():
+                        not_started.append(row)
+                        return
+                    await self._deliver(row, sender)
 
-    async def _deliver(self, row: OutboxEmail) -> None:
+            tasks = {asyncio.create_task(deliver_one(row), name="mail.send"): row for row in rows}
+            stopped: asyncio.Future[Any] = asyncio.create_task(stop.wait())
+            pending: set[asyncio.Future[Any]] = set(tasks)
+            try:
+                while pending and not stop.is_set():
+                    _, still = await asyncio.wait(
+                        pending | {stopped}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    pending = {task for task in still if task is not stopped}
+                if pending:
+                    # Stopping: in-flight sends get a bounded time to finish.
+                    await asyncio.wait(pending, timeout=self._settings.DISPATCH_DRAIN_TIMEOUT)
+            finally:
+                stopped.cancel()
+            interrupted = [row for task, row in tasks.items() if not task.done()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if not_started or interrupted:  # before the session's connections close
+                handed_back = await outbox.release(not_started, attempted=False)
+                handed_back += await outbox.release(interrupted, attempted=True)
+                self.stats.handed_back += handed_back
+                logger.info("handed back %d claimed email(s) to the queue", handed_back)
+
+    async def _deliver(self, row: OutboxEmail, sender: Sender) -> None:
         kind = self._kinds.get(row.kind)
         try:
-            await self._transport.send(self._message(row, kind))
+            message = await self._message(row, kind)
+        except Cancel as cancelled:
+            await outbox.mark_cancelled(row, cancelled.reason)
+            self.stats.cancelled += 1
+            return
+        except DeliveryError as error:
+            await self._record_failure(row, kind, error)
+            return
+        except Exception as error:  # a bug, or the database failing mid-prepare: retry
+            logger.exception("preparing outbox row %s failed unexpectedly", row.id)
+            failure = DeliveryError(
+                "the email could not be prepared", f"{type(error).__name__}: {error}"
+            )
+            await self._record_failure(row, kind, failure)
+            return
+        try:
+            await sender.send(message)
         except DeliveryError as error:
             await self._record_failure(row, kind, error)
             return
@@ -166,7 +198,7 @@ class Dispatcher:
         self.stats.retried += 1
         logger.info("outbox row %s: %s; retry in %.1fs", row.id, error.detail, delay)
 
-    def _message(self, row: OutboxEmail, kind: MailKind | None) -> EmailMessage:
+    async def _message(self, row: OutboxEmail, kind: MailKind | None) -> EmailMessage:
         if kind is None:
             raise DeliveryError(
                 "this kind of email can no longer be sent",
@@ -174,14 +206,16 @@ class Dispatcher:
                 permanent=True,
             )
         try:
-            secret = self._sealer.unseal(row.secret) if row.secret is not None else None
+            sealed = self._sealer.unseal(row.secret) if row.secret is not None else None
         except UnsealError as error:
             raise DeliveryError(
                 "the email's link could not be restored (the server's key changed)",
                 str(error),
                 permanent=True,
             ) from error
-        content = kind.render(outbox.delivery_of(row), secret)
+        delivery = outbox.delivery_of(row)
+        secret = await kind.prepare(delivery, sealed)
+        content = kind.render(delivery, secret)
         message = EmailMessage()
         message["Subject"] = content.subject
         message["From"] = self._settings.MAIL_FROM

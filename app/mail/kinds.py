@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,28 @@ class Delivery:
     attempts: int
 
 
+class Cancel(Exception):
+    """Raised by `MailKind.prepare`: this email is not to be sent (`reason` says why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class MailKind:
-    """The owner of one kind of email. The hooks run inside the outbox's transaction;
-    `lock` first, so every writer of the owner's row takes locks in the same order."""
+    """The owner of one kind of email. `prepare` runs just before sending, in its own
+    transaction; the outcome hooks run inside the outbox's transaction, `lock` first,
+    so every writer of the owner's row takes locks in the same order."""
 
     name: str = ""
+
+    async def prepare(self, delivery: Delivery, sealed_secret: str | None) -> str | None:
+        """The secret for the email's link: by default the one sealed when it was queued.
+
+        A kind may instead make it now (a password reset creates its token at send time,
+        so that asking for a reset costs the same whether or not the account exists),
+        or raise `Cancel`."""
+        return sealed_secret
 
     def render(self, delivery: Delivery, secret: str | None) -> Content:
         raise NotImplementedError
@@ -64,3 +82,8 @@ class MailKinds:
 
     def names(self) -> list[str]:
         return sorted(self._kinds)
+
+
+def page_link(public_base_url: str, page: str, token: str) -> str:
+    """The link in an email to one of our pages (`/invite`, `/reset`, `/verify`)."""
+    return f"{public_base_url.rstrip('/')}/{page}?token={quote(token, safe='')}"

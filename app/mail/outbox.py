@@ -180,6 +180,17 @@ async def mark_sent(row: OutboxEmail, kind: MailKind | None) -> SentOutcome:
     return SentOutcome.RECORDED
 
 
+async def mark_cancelled(row: OutboxEmail, reason: str) -> None:
+    """Its kind decided, just before sending, that it is not to be sent."""
+    await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
+        status=OutboxStatus.CANCELLED,
+        claimed_until=None,
+        claim_token=None,
+        secret=None,
+        last_error=reason[:2000],
+    )
+
+
 async def mark_retry(row: OutboxEmail, error: str, delay_seconds: float) -> None:
     """Try again later (a row cancelled meanwhile just lets go of its claim)."""
     await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
@@ -209,6 +220,19 @@ async def mark_failed(row: OutboxEmail, kind: MailKind | None, reason: str, deta
         if updated and kind is not None:
             await kind.failed(delivery, reason)
     return bool(updated)
+
+
+async def requeue_failed(kinds: set[str], since: datetime | None = None) -> int:
+    """Failed emails of these kinds (queued at or after `since`) go back to the queue as
+    new: an operator's retry once the cause is fixed. Only for kinds whose token is made
+    when the email is sent; a failed row holds no token any more (it is erased when
+    delivery is given up), so other kinds are sent again by their owner instead."""
+    rows = OutboxEmail.filter(status=OutboxStatus.FAILED, kind__in=sorted(kinds))
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    return await rows.update(
+        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=_now(), last_error=None
+    )
 
 
 async def release(rows: list[OutboxEmail], *, attempted: bool) -> int:

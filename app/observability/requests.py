@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
 from sanic import Request
@@ -23,6 +24,10 @@ from app.observability.metrics import Instruments
 
 request_log = RequestLog(logging.getLogger("onramp.access"))
 
+PROBE_ROUTES = ("/health", "/ready")
+"""Called every few seconds by load balancers and orchestrators: a line and a count
+each time would fill the log and the metrics with nothing (LOG_PROBES puts them back)."""
+
 
 def route_of(request: Request) -> str:
     """The route template (`/api/v1/vendors/<vendor_id:uuid>`), never the raw path,
@@ -30,15 +35,20 @@ def route_of(request: Request) -> str:
     return "/" + request.route.path.lstrip("/") if request.route else "unmatched"
 
 
-def make_observer(metrics: Instruments | None, *, log_requests: bool) -> ResponseHook:
+def make_observer(
+    metrics: Instruments | None, *, log_requests: bool, quiet_routes: Collection[str] = ()
+) -> ResponseHook:
     # Keys are (method, route template, status): bounded by the app's routes.
     children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+    quiet = frozenset(quiet_routes)
 
     def observe(request: Request, response: BaseHTTPResponse) -> None:
-        started: float | None = getattr(request, "started", None)
-        elapsed = time.perf_counter() - started if started is not None else 0.0
         ApiRequest.answered += 1
         route = route_of(request)
+        if route in quiet:
+            return
+        started: float | None = getattr(request, "started", None)
+        elapsed = time.perf_counter() - started if started is not None else 0.0
         status = response.status
         method = request.method
         if metrics is not None:

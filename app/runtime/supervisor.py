@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.runtime import origin
 from app.runtime.jobs import Job
 
 logger = logging.getLogger("onramp.tasks")
@@ -38,6 +39,12 @@ class _Running:
     stop: asyncio.Event
 
 
+async def _as_job(name: str, job: Job, stop: asyncio.Event) -> None:
+    """Run `job` with its name as the origin of what it changes (the audit log's `job`)."""
+    origin.from_job(name)
+    await job(stop)
+
+
 class TaskSupervisor:
     """Owns this worker's background jobs from start to a bounded stop."""
 
@@ -55,7 +62,7 @@ class TaskSupervisor:
         if current is not None and not current.task.done():
             raise RuntimeError(f"a job named {name!r} is already running")
         stop = asyncio.Event()
-        task = self._spawn(job(stop), name)
+        task = self._spawn(_as_job(name, job, stop), name)
         if task is None:  # only when the loop is not running yet
             raise RuntimeError(f"cannot start {name!r} before the server loop runs")
         task.add_done_callback(self._log_unexpected_end)

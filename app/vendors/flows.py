@@ -27,10 +27,17 @@ MANUAL_CHANGES: dict[VendorStatus, frozenset[VendorStatus]] = {
 CLOSED = (VendorStatus.SUSPENDED, VendorStatus.ARCHIVED)
 
 
-def check_manual_change(current: VendorStatus, wanted: VendorStatus) -> None:
-    """Raise Conflict unless a person may move a vendor from `current` to `wanted`."""
+NEVER_ACTIVE = "Only a vendor whose contact accepted an invitation can be active again"
+
+
+def check_manual_change(current: VendorStatus, wanted: VendorStatus, *, has_contact: bool) -> None:
+    """Raise Conflict unless a person may move a vendor from `current` to `wanted`.
+    Reactivating restores a vendor that was active: one whose contact has joined
+    (a draft suspended and "reactivated" would be active without ever being invited)."""
     if wanted != current and current not in MANUAL_CHANGES.get(wanted, frozenset()):
         raise Conflict(f"A {current} vendor cannot be set to {wanted} by hand")
+    if wanted == VendorStatus.ACTIVE and current != wanted and not has_contact:
+        raise Conflict(NEVER_ACTIVE)
 
 
 async def invited(vendor_id: uuid.UUID) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
 from app.accounts.models import Organization, User
+from app.fields import email_key
 from app.vendors.statuses import VendorStatus
 
 __all__ = ["Vendor", "VendorStatus"]
@@ -27,6 +29,8 @@ class Vendor(Model):
     )
     name = fields.CharField(max_length=200)
     contact_email = fields.CharField(max_length=320)
+    # The normalised address (`app.fields.email_key`): one vendor per contact address.
+    contact_email_key = fields.CharField(max_length=320, null=True)
     contact_user: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="vendor_contacts", null=True, on_delete=fields.SET_NULL
     )
@@ -41,9 +45,16 @@ class Vendor(Model):
     organization_id: uuid.UUID
     contact_user_id: uuid.UUID | None
 
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        self.contact_email_key = email_key(self.contact_email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "contact_email" in update_fields:
+            kwargs["update_fields"] = [*update_fields, "contact_email_key"]
+        await super().save(*args, **kwargs)
+
     class Meta:
         table = "vendors"
-        unique_together = (("organization", "contact_email"),)
+        unique_together = (("organization", "contact_email"), ("organization", "contact_email_key"))
         # Newest-first keyset pages, with and without a status filter.
         indexes = (
             Index(fields=("organization_id", "created_at", "id"), name="vendors_org_created"),

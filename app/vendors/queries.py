@@ -18,10 +18,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.filters import escape_like
 
-from app.runtime.db import connection, is_postgres
+from app.runtime.db import FetchDicts, hot_reads
 from app.vendors.models import Vendor
 from app.vendors.schemas import VENDOR_FIELDS
 from app.vendors.statuses import VendorStatus
@@ -45,11 +44,11 @@ class _Statement:
         return f"${len(self.values)}" if self.numbered else "?"
 
 
-def _database() -> tuple[BaseDBAsyncClient, _Statement, Callable[[dict[str, Any]], None]]:
-    db = connection()
-    if is_postgres(db):
-        return db, _Statement(numbered=True), _as_is
-    return db, _Statement(numbered=False), _from_text
+def _database() -> tuple[FetchDicts, _Statement, Callable[[dict[str, Any]], None]]:
+    reads = hot_reads()
+    if reads.numbered:
+        return reads.fetch, _Statement(numbered=True), _as_is
+    return reads.fetch, _Statement(numbered=False), _from_text
 
 
 def _as_is(row: dict[str, Any]) -> None:
@@ -76,7 +75,7 @@ async def page_rows(
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to `limit` rows of one organisation, newest first, strictly after `after`."""
-    db, param, convert = _database()
+    fetch, param, convert = _database()
     where = [f'"organization_id"={param(str(organization_id))}']
     if status is not None:
         where.append(f'"status"={param(status.value)}')
@@ -95,7 +94,7 @@ async def page_rows(
         f"{_SELECT} WHERE {' AND '.join(where)} "
         f'ORDER BY "created_at" DESC,"id" DESC LIMIT {param(limit)}'
     )
-    rows = await db.execute_query_dict(sql, param.values)
+    rows = await fetch(sql, param.values)
     for row in rows:
         convert(row)
     return rows
@@ -103,12 +102,12 @@ async def page_rows(
 
 async def one_row(organization_id: uuid.UUID, vendor_id: uuid.UUID) -> dict[str, Any] | None:
     """The vendor if it belongs to the organisation."""
-    db, param, convert = _database()
+    fetch, param, convert = _database()
     sql = (
         f'{_SELECT} WHERE "organization_id"={param(str(organization_id))} '
         f'AND "id"={param(str(vendor_id))} LIMIT 1'
     )
-    rows = await db.execute_query_dict(sql, param.values)
+    rows = await fetch(sql, param.values)
     if not rows:
         return None
     convert(rows[0])

@@ -15,28 +15,34 @@ from pydantic import (
     TypeAdapter,
     field_validator,
 )
+from pydantic.config import JsonDict
 
-from app.fields import Email, StrictModel
+from app.fields import Email, QueryModel, StrictModel, document_clean_text, trimmed
 from app.vendors.statuses import VendorStatus
 
 _HTTP_URL = TypeAdapter(HttpUrl)
 
 
 def _http_url(value: str) -> str:
-    """An absolute http(s) URL, kept as a normalised string."""
-    return str(_HTTP_URL.validate_python(value))
+    """An absolute http(s) URL, kept exactly as sent: pydantic's normal form (a `/`
+    added after a bare host, an IDN host in punycode) would answer a client with a value
+    other than the one it stored, and could make it longer than the column."""
+    _HTTP_URL.validate_python(value)
+    return value
 
 
 Website = Annotated[
     str, Field(max_length=2048, json_schema_extra={"format": "uri"}), AfterValidator(_http_url)
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Phone = Annotated[str, Field(max_length=50, pattern=r"^[0-9+()./ -]*$")]
+Phone = Annotated[str, Field(max_length=50, pattern=trimmed(r"[0-9+()./ -]*"))]
 Category = Annotated[str, Field(max_length=100)]
 Notes = Annotated[str, Field(max_length=5000)]
 
 
 class VendorCreate(StrictModel):
+    multiline = frozenset({"notes"})
+
     name: Name
     contact_email: Email
     phone: Phone | None = None
@@ -45,13 +51,16 @@ class VendorCreate(StrictModel):
     notes: Notes | None = None
 
 
-def _required_fields_not_nullable(schema: dict[str, Any]) -> None:
-    """Document what the validator below enforces: these fields may be omitted, not null."""
+def _required_fields_not_nullable(schema: JsonDict, model: type[Any]) -> None:
+    """Document what the validator below enforces: these fields may be omitted, not null
+    (and, as for every request model, the text rule)."""
+    properties: Any = schema["properties"]
     for name in _NOT_NULLABLE:
-        field = schema["properties"][name]
+        field = properties[name]
         options = [option for option in field.pop("anyOf", []) if option != {"type": "null"}]
         field.update(options[0])
         field.pop("default", None)
+    document_clean_text(schema, model)
 
 
 _NOT_NULLABLE = ("name", "contact_email", "status")
@@ -63,6 +72,8 @@ class VendorPatch(StrictModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, json_schema_extra=_required_fields_not_nullable
     )
+
+    multiline = frozenset({"notes"})
 
     name: Name | None = None
     contact_email: Email | None = None
@@ -80,10 +91,8 @@ class VendorPatch(StrictModel):
         return value
 
 
-class VendorListQuery(BaseModel):
+class VendorListQuery(QueryModel):
     """Unknown query parameters are ignored (caches and proxies add their own)."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=200)

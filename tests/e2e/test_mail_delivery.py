@@ -11,12 +11,15 @@ import re
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support import databases
+from tests.conftest import IN_CI
+from tests.support import databases, pgbouncer
+from tests.support.accounts import confirmed_owner
 from tests.support.server import ServerProcess, leak_markers_in
 from tests.support.smtp import SmtpServer, smtp_settings
 
@@ -24,8 +27,6 @@ pytestmark = pytest.mark.skipif(
     databases.backend() != "postgres",
     reason="multi-process mail tests need PostgreSQL; they run in the ONRAMP_TEST_DB=postgres pass",
 )
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -52,21 +53,14 @@ def server_env(database_url: str, smtp_port: int, **extra: str) -> dict[str, str
     return env
 
 
-def invite_many(base_url: str, count: int, token: str | None = None, prefix: str = "v") -> str:
-    """Sign up (unless given a token), create `count` vendors and invite each one."""
+def invite_many(
+    base_url: str, count: int, smtp: SmtpServer, token: str | None = None, prefix: str = "v"
+) -> str:
+    """Sign up and confirm the address from its email (unless given a token), create
+    `count` vendors and invite each one."""
     with httpx.Client(base_url=base_url, timeout=10) as client:
         if token is None:
-            signup = client.post(
-                "/api/v1/auth/signup",
-                json={
-                    "email": f"owner-{os.getpid()}@example.com",
-                    "password": PASSWORD,
-                    "full_name": "Owner",
-                    "organization_name": "Acme",
-                },
-            )
-            assert signup.status_code == 201, signup.text
-            token = signup.json()["access_token"]
+            token = confirmed_owner(client, smtp, f"owner-{os.getpid()}@example.com")
         headers = {"Authorization": f"Bearer {token}"}
         for n in range(count):
             vendor = client.post(
@@ -95,7 +89,7 @@ def test_sigterm_mid_delivery_hands_back_and_restart_sends_each_once(
         env = server_env(database_url, smtp.port, DISPATCH_BATCH_SIZE="20")
         with ServerProcess(env, workers=2, log_path=tmp_path / "first.log") as server:
             server.wait_ready()
-            invite_many(server.url, 40)
+            invite_many(server.url, 40, smtp)
             smtp.wait_for(3)
             code, _ = server.stop(signal.SIGTERM)
             first_output = server.output()
@@ -129,7 +123,7 @@ def test_sigkill_of_a_worker_mid_delivery_loses_nothing(database_url: str, tmp_p
         env = server_env(database_url, smtp.port, DISPATCH_LEASE_SECONDS="3", SMTP_TIMEOUT="2")
         with ServerProcess(env, workers=2, log_path=tmp_path / "server.log") as server:
             server.wait_ready()
-            invite_many(server.url, 30)
+            invite_many(server.url, 30, smtp)
             smtp.wait_for(2)
             victim = worker_pids(server.output())[0]
             os.kill(victim, signal.SIGKILL)
@@ -143,16 +137,29 @@ def test_sigkill_of_a_worker_mid_delivery_loses_nothing(database_url: str, tmp_p
     assert sum(count - 1 for count in recipients.values()) <= 2, recipients.most_common(3)
 
 
-def test_two_hosts_on_one_database_send_each_email_once(database_url: str, tmp_path: Path) -> None:
-    with SmtpServer(delay=0.05) as smtp:
-        env = server_env(database_url, smtp.port)
+@pytest.mark.parametrize("route", ["direct", "pgbouncer"])
+def test_two_hosts_on_one_database_send_each_email_once(
+    database_url: str, tmp_path: Path, route: str
+) -> None:
+    """Also through a real PgBouncer in transaction pooling (the claim's FOR UPDATE SKIP
+    LOCKED and lease are per transaction, so they hold there too)."""
+    if route == "pgbouncer" and not pgbouncer.available() and not IN_CI:
+        pytest.skip("Debian's pgbouncer is missing (make system-packages installs it)")
+    with ExitStack() as stack:
+        smtp = stack.enter_context(SmtpServer(delay=0.05))
+        url = database_url
+        extra: dict[str, str] = {}
+        if route == "pgbouncer":
+            url = stack.enter_context(pgbouncer.pgbouncer(database_url, pool_size=3))
+            extra["DB_PGBOUNCER"] = "true"
+        env = server_env(url, smtp.port, **extra)
         with ServerProcess(env, workers=2, log_path=tmp_path / "host-a.log") as host_a:
             host_a.wait_ready()
             env_b = {**env, "MIGRATE_ON_START": "false"}
             with ServerProcess(env_b, workers=2, log_path=tmp_path / "host-b.log") as host_b:
                 host_b.wait_ready()
-                token = invite_many(host_a.url, 30, prefix="a")
-                invite_many(host_b.url, 30, token=token, prefix="b")
+                token = invite_many(host_a.url, 30, smtp, prefix="a")
+                invite_many(host_b.url, 30, smtp, token=token, prefix="b")
                 smtp.wait_for(60, timeout=90)
                 time.sleep(1.0)
                 assert host_b.stop(signal.SIGTERM)[0] == 0, host_b.output()

@@ -94,7 +94,8 @@ def health_count(exposition: str) -> float:
 
 
 def test_metrics_add_up_across_two_workers(e2e_database_url: str, tmp_path: Path) -> None:
-    env = production_env(e2e_database_url, METRICS_MODE="public")
+    # The load is on /health, which is counted and logged only with LOG_PROBES.
+    env = production_env(e2e_database_url, METRICS_MODE="public", LOG_PROBES="true")
     migrate(env)
     requests = 300
     with ServerProcess(env, workers=2, log_path=tmp_path / "server.log") as server:
@@ -158,7 +159,6 @@ def test_zero_downtime_reload_under_load(e2e_database_url: str, tmp_path: Path) 
     env = production_env(
         e2e_database_url,
         DB_APPLICATION_NAME=app_name,
-        DB_POOL_MIN="2",
         DB_POOL_MAX="2",
         SANIC_INSPECTOR="true",
         SANIC_INSPECTOR_HOST="127.0.0.1",
@@ -254,8 +254,8 @@ def test_dev_auto_reload_does_not_leak(
         "APP_ENV": "development",
         "DATABASE_URL": e2e_database_url,
         "DB_APPLICATION_NAME": app_name,
-        # A fixed pool size: the count then only changes if a worker's pool leaks.
-        "DB_POOL_MIN": "2",
+        # One request at a time: each worker opens one connection, and the count then
+        # only changes if a worker's pool leaks.
         "DB_POOL_MAX": "2",
         "PYTHONPATH": str(project_copy),
     }

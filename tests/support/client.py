@@ -21,6 +21,7 @@ from sanic import Sanic
 from sanic.application.constants import ServerStage
 from sanic_testing.reusable import ReusableClient
 
+from tests.support import secrets
 from tests.support.contract import ResponseContract
 from tests.support.net import free_port
 
@@ -37,6 +38,7 @@ class ApiClient:
         self.token: str | None = None
         self._contract: ResponseContract | None = None
         self._contract_loaded = False
+        self.secrets: set[str] = set()
 
     def _set_stage(self, stage: ServerStage) -> None:
         # Sanic marks a server SERVING only in its own runner; `create_server`, which
@@ -50,6 +52,19 @@ class ApiClient:
         return self
 
     def __exit__(self, *_: object) -> None:
+        try:
+            if self.secrets and self.app.ctx.started:
+                self._assert_no_secret_in_audit_log()
+        finally:
+            self._stop()
+
+    def _assert_no_secret_in_audit_log(self) -> None:
+        from app.audit.models import AuditEvent
+
+        events = self.run(AuditEvent.all().values())
+        assert secrets.leaked(events, self.secrets) == [], "a secret reached the audit log"
+
+    def _stop(self) -> None:
         try:
             self._client.stop()
         finally:
@@ -81,9 +96,18 @@ class ApiClient:
         check_contract = kwargs.pop("check_contract", True)
         if token:
             headers.setdefault("Authorization", f"Bearer {token}")
+        secrets.collect(kwargs.get("json"), self.secrets)
+        secrets.collect(kwargs.get("params"), self.secrets)
         response = self._raw(method, path, headers=headers, **kwargs)
         if check_contract and self.contract is not None:
             self.contract.check(response)
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        if is_json and response.content:
+            found: set[str] = set()
+            secrets.collect(response.json(), found)
+            self.secrets |= found
+            if found:  # every answer that carries a token tells caches not to keep it
+                assert response.headers.get("Cache-Control") == "no-store", (method, path)
         return response
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
@@ -117,6 +141,32 @@ class ApiClient:
                 await asyncio.sleep(0.02)
 
         self.loop.run_until_complete(poll())
+
+    def concurrently(self, *requests: tuple[str, str, dict[str, Any]]) -> list[httpx.Response]:
+        """Send these requests at the same time, over real HTTP, and wait for all."""
+
+        async def send_all() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as client:
+                return list(
+                    await asyncio.gather(
+                        *(
+                            client.request(method, path, **kwargs)
+                            for method, path, kwargs in requests
+                        )
+                    )
+                )
+
+        return self.loop.run_until_complete(send_all())
+
+    def clear_cookies(self) -> None:
+        """sanic-testing keeps one HTTP session, so cookies persist like a browser's."""
+        session = self._client._session
+        if session is not None:
+            session.cookies.clear()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._client.port}"
 
     def run(self, coro: Any) -> Any:
         """Run a coroutine on the server's loop (e.g. a service call or a DB check)."""

@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,9 +31,18 @@ def backend() -> str:
 
 
 def run(coro):  # type: ignore[no-untyped-def]
-    """Run a coroutine on a private loop (tests are synchronous; the app has its own loop)."""
-    with asyncio.Runner() as runner:
-        return runner.run(coro)
+    """Run a coroutine on a private loop (tests are synchronous; the app has its own loop).
+
+    Where a loop already runs in this thread (Playwright's sync API keeps one), the
+    coroutine runs on a loop of its own in a short-lived thread instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        with asyncio.Runner() as runner:
+            return runner.run(coro)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db") as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def postgres_reachable() -> str | None:

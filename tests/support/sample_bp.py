@@ -5,6 +5,7 @@ Enabled by listing `tests.support.sample_bp` in BLUEPRINTS, like any other area.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 
 from sanic import Blueprint, Request
@@ -66,3 +67,10 @@ async def echo(request: Request) -> HTTPResponse:
 @bp.get("/boom")
 async def boom(request: Request) -> HTTPResponse:
     raise RuntimeError("deliberate failure with secret detail")
+
+
+@bp.get("/slow")
+async def slow(request: Request) -> HTTPResponse:
+    """For clients that leave before the answer."""
+    await asyncio.sleep(3)
+    return json({"late": True})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -24,6 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SANIC = Path(sys.executable).with_name("sanic")
 
 
+def _limit_fds(limit: int):  # type: ignore[no-untyped-def]
+    """What `LimitNOFILE=` does in a systemd unit, for the child about to start."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return apply
+
+
 class ServerProcess:
     def __init__(
         self,
@@ -34,8 +44,10 @@ class ServerProcess:
         log_path: Path,
         cwd: Path = ROOT,
         target: str = "server:app",
+        port: int | None = None,
+        fd_limit: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.workers = workers
         self.log_path = log_path
         self.url = f"http://127.0.0.1:{self.port}"
@@ -52,6 +64,7 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=None if fd_limit is None else _limit_fds(fd_limit),
         )
 
     def output(self) -> str:

@@ -17,37 +17,76 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from app.accounts import verification
 from tests.support.net import free_port
 
 TOKEN = re.compile(r"/invite\?token=([A-Za-z0-9_\-%]+)")
+CONFIRMATION_TOKEN = re.compile(r"/verify\?token=([A-Za-z0-9_\-%]+)")
+
+
+CONFIRMATION = verification.SUBJECT
 
 
 class Recorder:
-    def __init__(self, *, delay: float = 0.0, reply: str | None = None) -> None:
+    def __init__(
+        self, *, delay: float = 0.0, reply: str | None = None, refuse: frozenset[str] = frozenset()
+    ) -> None:
         self.delay = delay
         self.reply = reply  # e.g. "451 4.3.0 try later"; None accepts
+        self.refuse = refuse  # recipients answered "550 no such user"
+        self.connections: set[tuple[str, int]] = set()  # client address of each message
+        self.quits = 0
         self.messages: list[EmailMessage] = []
+        # The confirmation email every signup sends is kept apart: most tests are about
+        # other email, and count or index `messages` (tests/test_verification.py reads these).
+        self.confirmations: list[EmailMessage] = []
         self.refused = 0
+        self.refused_to: Counter[str] = Counter()  # refusals by recipient
         self._lock = threading.Lock()
 
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self.quits += 1
+        return "221 Bye"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self.connections.add(session.peer)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.reply:
             with self._lock:
                 self.refused += 1
+                self.refused_to.update(envelope.rcpt_tos)
             return self.reply
         message = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
-            self.messages.append(message)  # type: ignore[arg-type]
+            kept = self.confirmations if message["Subject"] == CONFIRMATION else self.messages
+            kept.append(message)  # type: ignore[arg-type]
         return "250 Message accepted"
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None, **recorder: Any) -> None:
+    def __init__(
+        self, port: int | None = None, idle_timeout: float = 300.0, **recorder: Any
+    ) -> None:
         self.port = port or free_port()
         self.recorder = Recorder(**recorder)
-        self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self._given: set[str] = set()
+        self._controller = Controller(
+            self.recorder,
+            hostname="127.0.0.1",
+            port=self.port,
+            timeout=idle_timeout,  # it hangs up on a client idle this long
+        )
 
     def __enter__(self) -> SmtpServer:
         self._controller.start()
@@ -59,6 +98,35 @@ class SmtpServer:
     @property
     def messages(self) -> list[EmailMessage]:
         return list(self.recorder.messages)
+
+    @property
+    def confirmations(self) -> list[EmailMessage]:
+        return list(self.recorder.confirmations)
+
+    def fresh_confirmation(self, address: str) -> bool:
+        """Whether a confirmation email to `address` arrived that was not asked for."""
+        return self._next_confirmation(address) is not None
+
+    def _next_confirmation(self, address: str) -> str | None:
+        for message in self.confirmations:
+            found = CONFIRMATION_TOKEN.search(text_of(message))
+            assert found, text_of(message)
+            if str(message["To"]) == address and found.group(1) not in self._given:
+                return found.group(1)
+        return None
+
+    def confirmation_token(self, address: str, timeout: float = 30.0) -> str:
+        """The token of the next confirmation email to `address` not asked for before
+        (waits for it; with an in-process server, `api.wait_until(fresh_confirmation)`
+        first, so that its loop runs the dispatcher)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            token = self._next_confirmation(address)
+            if token is not None:
+                self._given.add(token)
+                return token
+            time.sleep(0.02)
+        raise TimeoutError(f"no confirmation email to {address} within {timeout}s")
 
     def recipients(self) -> Counter[str]:
         return Counter(str(m["To"]) for m in self.messages)

@@ -6,12 +6,15 @@ import logging
 import sys
 from typing import Any
 
-from app.compat import logging_srcfile
+from app.compat import logging_srcfile, tracerite_json_logs
 from app.observability.logging.formatter import JsonFormatter
+from app.observability.logging.redaction import RedactTokensFilter
 from app.observability.logging.request_id import RequestIdFilter
 
 
-def set_record_fields(log_format: str, *, skip_source_lookup: bool = True) -> None:
+def set_record_fields(
+    log_format: str, *, skip_source_lookup: bool = True, plain_exceptions: bool = True
+) -> None:
     """What each log record collects, from what the format prints.
 
     The JSON lines print neither thread nor process names nor the caller's source line,
@@ -24,6 +27,10 @@ def set_record_fields(log_format: str, *, skip_source_lookup: bool = True) -> No
     logging.logMultiprocessing = full
     if skip_source_lookup:
         logging_srcfile.apply(find_callers=full)
+    if plain_exceptions:
+        tracerite_json_logs.apply(pretty=full)
+    # Warnings raised while serving become log records (JSON lines in production).
+    logging.captureWarnings(not full)
 
 
 def logging_config(level: str, log_format: str = "text") -> dict[str, Any]:
@@ -36,7 +43,10 @@ def logging_config(level: str, log_format: str = "text") -> dict[str, Any]:
         else value
         for key, value in LOGGING_CONFIG_DEFAULTS.items()
     }
-    config["filters"] = {"request_id": {"()": RequestIdFilter}}
+    config["filters"] = {
+        "request_id": {"()": RequestIdFilter},
+        "redact_tokens": {"()": RedactTokensFilter},
+    }
     config["formatters"]["onramp"] = (
         {"()": JsonFormatter}
         if log_format == "json"
@@ -53,6 +63,14 @@ def logging_config(level: str, log_format: str = "text") -> dict[str, Any]:
     }
     config["loggers"]["onramp"] = {
         "level": level,
+        "handlers": ["onramp_console"],
+        "propagate": False,
+    }
+    # Sanic's access and error lines may hold a URL, and a URL may hold a token.
+    for name in ("sanic.access", "sanic.error"):
+        config["loggers"][name]["filters"] = ["redact_tokens"]
+    config["loggers"]["py.warnings"] = {
+        "level": "WARNING",
         "handlers": ["onramp_console"],
         "propagate": False,
     }

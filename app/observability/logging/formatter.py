@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +66,26 @@ class JsonFormatter(logging.Formatter):
         for field in REQUEST_FIELDS:
             if hasattr(record, field):
                 payload[field] = getattr(record, field)
-        if record.exc_info:
-            payload["exception"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            payload["exception"] = exception_fields(record.exc_info[1])
         return orjson.dumps(payload).decode()
+
+
+MAX_CAUSES = 3
+
+
+def exception_fields(error: BaseException, depth: int = 0) -> dict[str, Any]:
+    """An exception as fields a log pipeline can query: type, message, frames (oldest
+    first), and what it was raised from (a few levels)."""
+    fields: dict[str, Any] = {
+        "type": f"{type(error).__module__}.{type(error).__qualname__}".removeprefix("builtins."),
+        "message": str(error),
+        "frames": [
+            {"file": frame.filename, "line": frame.lineno, "function": frame.name}
+            for frame in traceback.extract_tb(error.__traceback__)
+        ],
+    }
+    cause = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    if cause is not None and depth < MAX_CAUSES:
+        fields["cause"] = exception_fields(cause, depth + 1)
+    return fields

@@ -1,0 +1,1 @@
+"""An organisation's members: listing them, changing roles, removing, leaving."""

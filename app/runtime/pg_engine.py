@@ -1,0 +1,161 @@
+"""Tortoise's asyncpg engine, with every wait for a connection bounded.
+
+asyncpg's pool makes a caller wait for a free connection for as long as it takes, and
+Tortoise asks it without a timeout. When every connection of a worker is busy (a slow
+or locked database, more concurrent work than `DB_POOL_MAX`), requests then pile up
+behind each other until the client gives up. Here the wait is bounded by
+`DB_POOL_TIMEOUT`: past it the query fails with `PoolTimeout`, which is an outage
+(`app.runtime.outages`): the request answers 503 at once and the dispatcher backs off.
+
+The pool also opens no connection when it is created, only when one is needed. Tortoise
+creates the pool on first use under a lock: were creation to connect, then in an outage
+every waiting query (requests, the dispatcher, the housekeeping jobs) would make its own
+attempt after the one before it failed, and the n-th request would answer 503 only after
+n x DB_CONNECT_TIMEOUT. With an empty pool, creation cannot fail, and each query's
+`acquire` connects on its own, bounded by DB_CONNECT_TIMEOUT.
+Connections then stay open once opened (no idle expiry, see `app.runtime.db`), so a
+busy worker holds up to DB_POOL_MAX.
+
+Selected in `app.runtime.db.tortoise_config` as the engine of PostgreSQL URLs; the
+timeout travels in the connection's credentials like Tortoise's own pool settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from typing import Any
+
+import asyncpg
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+ENGINE = __name__
+REPLACES = "tortoise.backends.asyncpg"
+TIMEOUT_KEY = "pool_timeout"
+
+
+class PoolTimeout(TimeoutError):
+    """Every connection of the pool stayed busy for longer than the bound."""
+
+
+class BoundedWaitPool:
+    """asyncpg's pool, whose `acquire` waits at most `timeout` seconds for a connection
+    when all of them are busy.
+
+    A wrapper, not a subclass: asyncpg builds its pools in `create_pool` and offers no
+    way to pick the class. Everything but `acquire` is the pool's own.
+
+    No timer per query: asyncpg's own `acquire(timeout=)` goes through `wait_for`, a task
+    and a timer per call, and a cancelled asyncio timer keeps the context it was made in
+    (the request, body included) until the loop sweeps its heap. Here only a query that
+    must wait is put on a watch list, and one timer, made in an empty context, cancels
+    the waits that are past their deadline."""
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._deadlines: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def acquire(self, *, timeout: float | None = None) -> Any:
+        pool = self._pool
+        if pool.get_idle_size() or pool.get_size() < pool.get_max_size():
+            # A connection is free, or one may be opened (bounded by the connect
+            # timeout): asyncpg hands it over without waiting.
+            return await pool.acquire()
+        return await self._wait_for_one(self._timeout if timeout is None else timeout)
+
+    async def _wait_for_one(self, bound: float) -> Any:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        self._deadlines[task] = loop.time() + bound
+        self._arm(loop)
+        try:
+            return await self._pool.acquire()
+        except asyncio.CancelledError:
+            if task in self._expired and task.uncancel() == 0:  # ours, not the caller's
+                raise PoolTimeout(
+                    f"no database connection free within {bound:g}s "
+                    f"(all {self._pool.get_max_size()} of this worker's are busy)"
+                ) from None
+            raise
+        finally:
+            self._deadlines.pop(task, None)
+            self._expired.discard(task)
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is None and self._deadlines:
+            self._timer = loop.call_at(
+                min(self._deadlines.values()), self._expire, loop, context=contextvars.Context()
+            )
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now = loop.time()
+        for task, deadline in list(self._deadlines.items()):
+            if deadline <= now and task not in self._expired:
+                self._expired.add(task)
+                task.cancel()
+        self._deadlines = {
+            task: deadline for task, deadline in self._deadlines.items() if deadline > now
+        }
+        self._arm(loop)
+
+    async def release(self, connection: Any) -> None:
+        await self._pool.release(connection)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """The pool's reset: nothing beyond what asyncpg always does.
+
+    By default asyncpg resets every connection it takes back with
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`: a second
+    round trip to the database for every query outside a transaction, as many as the
+    queries themselves on the hot reads. Onramp keeps no session state (no advisory
+    locks, cursors, LISTEN or SET; `tests/test_db.py` checks the code for them), and
+    an open transaction is still rolled back: asyncpg does that before it calls this.
+    """
+
+
+class BoundedWaitClient(AsyncpgDBClient):
+    """Tortoise's asyncpg client over a `BoundedWaitPool`, without the reset query."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        timeout = float(kwargs.pop(TIMEOUT_KEY))
+        super().__init__(*args, **kwargs)
+        self._pool_timeout = timeout
+
+    async def fetch_dicts(self, query: str, values: list[Any]) -> list[dict[str, Any]]:
+        """`execute_query_dict` for the hot reads, without Tortoise's layers around it.
+
+        The same acquire (bounded), query, release and debug line (so `LOG_LEVEL=DEBUG`
+        shows these statements like every other), without the connection wrapper object
+        and the exception translator Tortoise adds per query (our outage detection reads
+        asyncpg's own errors). Never in a transaction: it takes a pooled connection of
+        its own.
+        """
+        pool = self._pool
+        if pool is None:  # the first query of this worker: Tortoise creates the pool
+            rows: list[dict[str, Any]] = await self.execute_query_dict(query, values)
+            return rows
+        self.log.debug("%s: %s", query, values)
+        connection = await pool.acquire()
+        try:
+            records = await connection.fetch(query, *values)
+        finally:
+            await pool.release(connection)
+        return [dict(record) for record in records]
+
+    async def create_pool(self, **kwargs: Any) -> Any:
+        pool = await super().create_pool(
+            **{**kwargs, "min_size": 0, "init_size": 0, "reset": keep_session}
+        )
+        return BoundedWaitPool(pool, self._pool_timeout)
+
+
+client_class = BoundedWaitClient

@@ -1,0 +1,33 @@
+"""The organisation's audit log (owners)."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sanic_ext import openapi
+
+from app.accounts.roles import OWNERS
+from app.audit.schemas import AuditPage, AuditQuery
+from app.http import docs
+from app.http.auth import authorized, principal_of
+from app.http.types import context_of
+from app.http.validation import validate_query
+
+bp = Blueprint("audit", url_prefix="/api/v1/audit-events")
+
+
+@bp.get("")
+@openapi.definition(
+    summary="Who changed what and when, newest first (owners)",
+    description="`since` is inclusive, `until` exclusive. Background jobs appear with "
+    "`actor: null` and their `job` name.",
+    tag="audit",
+    secured=docs.BEARER,
+    parameter=docs.query_parameters(AuditQuery),
+    response=[docs.ok(200, AuditPage, "A page of events"), *docs.errors(401, 403, 422, 503)],
+)
+@authorized(OWNERS)
+@validate_query(AuditQuery)
+async def list_audit_events(request: Request, query: AuditQuery) -> HTTPResponse:
+    organization_id = principal_of(request).organization_id
+    return json(await context_of(request).audit.list(organization_id, query))

@@ -1,0 +1,262 @@
+"""What a stranger with a free account (or none) would try: suspensions that do not
+hold, squatting a deleted vendor's address, racing the login throttle."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.accounts.models import User
+from app.mail.models import OutboxEmail
+from app.settings import Settings
+from tests.conftest import make_app
+from tests.support.accounts import PASSWORD, create_vendor, signup
+from tests.support.client import ApiClient
+from tests.support.invitations import ACCEPT, accept, invite, receive
+from tests.support.smtp import SmtpServer, token_in
+
+LOGIN = "/api/v1/auth/login"
+PROFILE = "/api/v1/vendor-profile"
+
+
+@pytest.fixture
+def owner_api(mail_settings: Settings) -> Iterator[ApiClient]:
+    with ApiClient(make_app(mail_settings)) as client:
+        client.token = signup(client, email="olive@acme.example.com", org="Acme")["access_token"]
+        yield client
+
+
+def contact_of(api: ApiClient, smtp: SmtpServer, email: str) -> tuple[dict[str, Any], Any]:
+    """A vendor whose contact (`email`) accepted its invitation: (vendor, accept answer)."""
+    vendor = create_vendor(api, api.token or "", contact_email=email)
+    invite(api, vendor["id"])
+    joined = accept(api, token_in(receive(api, smtp, len(smtp.messages) + 1)[-1]))
+    assert joined.status_code == 201, joined.text
+    return vendor, joined.json()
+
+
+@pytest.mark.parametrize("status", ["suspended", "archived"])
+def test_a_closed_vendors_contact_is_shut_out(
+    owner_api: ApiClient, smtp: SmtpServer, status: str
+) -> None:
+    vendor, contact = contact_of(owner_api, smtp, "vera@bolt.example.com")
+    access = contact["access_token"]
+    assert owner_api.patch(PROFILE, json={"phone": "123"}, token=access).status_code == 200
+    closed = owner_api.patch(f"/api/v1/vendors/{vendor['id']}", json={"status": status})
+    assert closed.status_code == 200
+    # Refresh: revoked at once. Login into that membership: refused, naming why.
+    refreshed = owner_api.post(
+        "/api/v1/auth/refresh", json={"refresh_token": contact["refresh_token"]}, token=""
+    )
+    assert refreshed.status_code == 401
+    login = owner_api.post(
+        LOGIN, json={"email": "vera@bolt.example.com", "password": PASSWORD}, token=""
+    )
+    assert login.status_code == 403
+    assert status in login.json()["error"]["message"]
+    # The access token still issued may read (for at most ACCESS_TOKEN_TTL), not write.
+    assert owner_api.get(PROFILE, token=access).status_code == 200
+    written = owner_api.patch(PROFILE, json={"phone": "456"}, token=access)
+    assert written.status_code == 403
+    assert status in written.json()["error"]["message"]
+    assert owner_api.get(f"/api/v1/vendors/{vendor['id']}").json()["phone"] == "123"
+    if status == "suspended":  # reactivating lets the contact back in
+        back = owner_api.patch(f"/api/v1/vendors/{vendor['id']}", json={"status": "active"})
+        assert back.status_code == 200
+        again = owner_api.post(
+            LOGIN, json={"email": "vera@bolt.example.com", "password": PASSWORD}, token=""
+        )
+        assert again.status_code == 200
+
+
+def test_a_closed_vendors_invitation_cannot_be_accepted(
+    owner_api: ApiClient, smtp: SmtpServer
+) -> None:
+    vendor = create_vendor(owner_api, owner_api.token or "")
+    invite(owner_api, vendor["id"])
+    token = token_in(receive(owner_api, smtp, 1)[0])
+    suspended = owner_api.patch(f"/api/v1/vendors/{vendor['id']}", json={"status": "suspended"})
+    assert suspended.status_code == 200
+    assert accept(owner_api, token).status_code == 410
+    assert owner_api.get(f"/api/v1/vendors/{vendor['id']}").json()["status"] == "suspended"
+
+
+@pytest.mark.parametrize("start", ["draft", "invited"])
+def test_only_a_vendor_that_was_active_can_be_reactivated(
+    owner_api: ApiClient, smtp: SmtpServer, start: str
+) -> None:
+    vendor = create_vendor(owner_api, owner_api.token or "")
+    if start == "invited":
+        invite(owner_api, vendor["id"])
+    url = f"/api/v1/vendors/{vendor['id']}"
+    assert owner_api.patch(url, json={"status": "suspended"}).status_code == 200
+    refused = owner_api.patch(url, json={"status": "active"})
+    assert refused.status_code == 409
+    assert owner_api.get(url).json()["status"] == "suspended"
+
+
+def test_a_deleted_vendors_contact_can_be_invited_again(
+    owner_api: ApiClient, smtp: SmtpServer
+) -> None:
+    vendor, _ = contact_of(owner_api, smtp, "vera@bolt.example.com")
+    assert owner_api.delete(f"/api/v1/vendors/{vendor['id']}").status_code == 204
+    members = owner_api.get("/api/v1/members", params={"role": "vendor"}).json()["items"]
+    assert members == []
+    again = create_vendor(owner_api, owner_api.token or "", contact_email="vera@bolt.example.com")
+    invite(owner_api, again["id"])
+    token = token_in(receive(owner_api, smtp, 2)[-1])
+    joined = owner_api.post(ACCEPT, json={"token": token, "password": PASSWORD}, token="")
+    assert joined.status_code == 201, joined.text
+    assert joined.json()["vendor"]["id"] == again["id"]
+    assert joined.json()["vendor"]["status"] == "active"
+
+
+def test_parallel_wrong_logins_never_pass_the_limit(settings: Settings) -> None:
+    app = make_app(settings.replace(LOGIN_MAX_FAILURES_PER_EMAIL=3))
+    with ApiClient(app) as api:
+        signup(api, email="target@acme.example.com")
+        wrong = {"json": {"email": "target@acme.example.com", "password": "not it, not it"}}
+        statuses = Counter(r.status_code for r in api.concurrently(*[("post", LOGIN, wrong)] * 30))
+        assert statuses[401] <= 3, statuses
+        assert statuses[429] >= 27, statuses
+        assert set(statuses) <= {401, 429}, statuses
+
+
+def test_a_spam_run_stops_at_the_limits(owner_api: ApiClient, smtp: SmtpServer) -> None:
+    """The run that delivered 25 emails to one victim in ~10 s: invite, then resend as
+    fast as possible. Now the per-invitation resend limit stops it."""
+    vendor = create_vendor(owner_api, owner_api.token or "", contact_email="victim@x.example.com")
+    invitation = invite(owner_api, vendor["id"], message="URGENT: verify https://evil.example")
+    answers = Counter(
+        owner_api.post(f"/api/v1/invitations/{invitation['id']}/resend").status_code
+        for _ in range(24)
+    )
+    assert answers == {202: 5, 429: 19}, answers
+
+    async def all_sent() -> bool:
+        return not await OutboxEmail.exists(status="queued")
+
+    owner_api.wait_until(all_sent)
+    sent = owner_api.run(
+        OutboxEmail.filter(to_address="victim@x.example.com", status="sent").count()
+    )
+    owner_api.wait_until(lambda: len(smtp.messages) >= sent)
+    delivered = [m for m in smtp.messages if m["To"] == "victim@x.example.com"]
+    # At most the first email and five resends (a resend may cancel one still queued).
+    assert 1 <= len(delivered) == sent <= 6
+    assert "URGENT" not in smtp.messages[0]["Subject"]
+
+
+def test_one_address_receives_a_bounded_number_per_day(
+    settings: Settings, smtp: SmtpServer
+) -> None:
+    app = make_app(settings.replace(EMAILS_PER_RECIPIENT_PER_DAY=3))
+    with ApiClient(app) as api:
+        answers = []
+        for n in range(5):  # five organisations, one invitation each, to one address
+            token = signup(api, org=f"Org {n}")["access_token"]
+            vendor = create_vendor(api, token, contact_email="Victim@X.example.com")
+            answers.append(
+                api.post(f"/api/v1/vendors/{vendor['id']}/invitations", json={}, token=token)
+            )
+        assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
+        assert 0 < int(answers[-1].headers["Retry-After"]) <= 24 * 3600
+
+
+def test_an_organisation_sends_a_bounded_number_per_hour(settings: Settings) -> None:
+    app = make_app(settings.replace(INVITATIONS_PER_ORG_PER_HOUR=3))
+    with ApiClient(app) as api:
+        api.token = signup(api)["access_token"]
+        statuses = []
+        for _ in range(4):
+            vendor = create_vendor(api, api.token)
+            statuses.append(
+                api.post(f"/api/v1/vendors/{vendor['id']}/invitations", json={}).status_code
+            )
+        assert statuses == [202, 202, 202, 429]
+        # A refused attempt changed nothing: no invitation, no email, the vendor a draft.
+        assert api.get(f"/api/v1/vendors/{vendor['id']}").json()["status"] == "draft"
+        assert (
+            api.get("/api/v1/invitations", params={"vendor_id": vendor["id"]}).json()["items"] == []
+        )
+
+
+def test_abandoned_signups_leave_a_real_login_fast(settings: Settings) -> None:
+    """200 signups from clients that give up after 0.5 s, with production-strength
+    hashes: the bounded hashing queue refuses what it cannot start soon (503 at once),
+    waiting hashes of clients that left never run, and a real login right after the
+    burst is answered in well under a second."""
+    strong = settings.replace(
+        ARGON2_TIME_COST=3, ARGON2_MEMORY_COST=65536, ARGON2_PARALLELISM=4, HASH_QUEUE_MAX=4
+    )
+    with ApiClient(make_app(strong)) as api:
+        signup(api, email="real@acme.example.com")
+
+        async def burst() -> list[Any]:
+            limits = httpx.Limits(max_connections=200)
+            async with httpx.AsyncClient(
+                base_url=api.base_url, timeout=0.5, limits=limits
+            ) as client:
+                return await asyncio.gather(
+                    *(
+                        client.post(
+                            "/api/v1/auth/signup",
+                            json={
+                                "email": f"bot{n}@spam.example.com",
+                                "password": "bot password 123",
+                                "full_name": "Bot",
+                                "organization_name": "Bots",
+                            },
+                        )
+                        for n in range(200)
+                    ),
+                    return_exceptions=True,
+                )
+
+        answers = api.run(burst())
+        refused = [a for a in answers if isinstance(a, httpx.Response) and a.status_code == 503]
+        # Some were refused at once; the rest gave up (timeouts): none was served slowly.
+        assert refused, Counter(type(a).__name__ for a in answers)
+        assert all(a.headers["Retry-After"] == "1" for a in refused)
+        # Each was refused at once, served in time, or given up on: none failed.
+        assert all(
+            isinstance(a, httpx.TimeoutException) or a.status_code in {201, 503} for a in answers
+        ), Counter(getattr(a, "status_code", type(a).__name__) for a in answers)
+        started = time.perf_counter()
+        login = api.post(
+            LOGIN, json={"email": "real@acme.example.com", "password": PASSWORD}, token=""
+        )
+        seconds = time.perf_counter() - started
+        assert login.status_code == 200, login.text
+        assert seconds < 1.0, seconds
+        # Nothing was left behind: no queued hash (a bot's hash that had started when its
+        # client left runs to its end, a fraction of a second), and the bots that were
+        # refused or left before their hash started have no account.
+        executor = api.app.ctx.context.executor
+        api.wait_until(lambda: executor.in_flight == 0, timeout=2.0)
+        bots = api.run(User.filter(email__startswith="bot").count())
+        assert bots <= 200 - len(refused)
+
+
+def test_signups_are_limited_per_client_address(settings: Settings) -> None:
+    with ApiClient(make_app(settings.replace(SIGNUP_MAX_PER_IP=3))) as api:
+        for _ in range(3):
+            signup(api)
+        refused = api.post(
+            "/api/v1/auth/signup",
+            json={
+                "email": "four@x.example.com",
+                "password": PASSWORD,
+                "full_name": "F",
+                "organization_name": "F",
+            },
+            token="",
+        )
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0

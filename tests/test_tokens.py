@@ -1,0 +1,57 @@
+"""Access tokens: a verified token is remembered until its own expiry, never longer,
+and a token that fails is never remembered."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+import pytest
+
+from app.accounts import tokens as tokens_module
+from app.accounts.principal import Principal
+from app.accounts.roles import Role
+from app.accounts.tokens import InvalidToken, TokenIssuer
+from app.settings import Settings
+
+OTHER_KEY = "another key, of the length HMAC-SHA256 wants"
+PRINCIPAL = Principal(uuid.uuid4(), uuid.uuid4(), Role.OWNER)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(settings: Settings) -> None:
+    issuer = TokenIssuer(settings.replace(ACCESS_TOKEN_TTL=2))
+    token = issuer.issue(PRINCIPAL)
+    assert issuer.verify(token) == PRINCIPAL
+    assert issuer.verify(token) == PRINCIPAL  # from memory
+    time.sleep(2.1)
+    with pytest.raises(InvalidToken):  # its `exp` passed: verified afresh, and refused
+        issuer.verify(token)
+
+
+def test_a_forged_token_is_refused_however_close_to_a_remembered_one(settings: Settings) -> None:
+    issuer = TokenIssuer(settings)
+    token = issuer.issue(PRINCIPAL)
+    issuer.verify(token)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims["role"] = Role.VENDOR.value  # same signature, other claims
+    header, _, signature = token.split(".")
+    forged_claims = jwt.encode(claims, OTHER_KEY, algorithm="HS256").split(".")[1]
+    for forged in (
+        f"{header}.{forged_claims}.{signature}",
+        token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        jwt.encode(claims, OTHER_KEY, algorithm="HS256"),
+    ):
+        with pytest.raises(InvalidToken):
+            issuer.verify(forged)
+        with pytest.raises(InvalidToken):  # and not remembered as valid either
+            issuer.verify(forged)
+
+
+def test_memory_is_bounded(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens_module, "VERIFIED_CACHE_SIZE", 5)
+    issuer = TokenIssuer(settings)
+    for n in range(12):
+        principal = Principal(uuid.uuid4(), uuid.uuid4(), Role.MEMBER)
+        assert issuer.verify(issuer.issue(principal)) == principal
+        assert len(issuer._verified) <= 5, n
