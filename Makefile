@@ -21,9 +21,15 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# With HOST= or PORT= given, the links in development emails follow them (unless
+# PUBLIC_BASE_URL is set in the environment), so the link to /invite opens this server.
+ifneq ($(origin HOST)$(origin PORT),filefile)
+RUN_ENV := PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"
+endif
+
 run: $(VENV)/.runtime
 	$(BIN)/python -m app migrate
-	$(BIN)/sanic server:app --dev --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(BIN)/sanic server:app --dev --host $(HOST) --port $(PORT)
 
 test: system-packages lint typecheck test-sqlite test-postgres coverage
 
