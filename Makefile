@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test system-packages lint typecheck test-sqlite test-postgres coverage bench soak pin clean
+.PHONY: run test system-packages bench-packages lint typecheck test-sqlite test-postgres coverage bench soak pin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,21 +33,31 @@ run: $(VENV)/.runtime
 
 test: system-packages lint typecheck test-sqlite test-postgres coverage
 
-# Debian packages the tests use (a real browser, a real PgBouncer). Installed when
-# missing if we are root (CI is); otherwise the tests that need them say so and skip
-# (under CI=true they fail).
+# Debian packages installed when missing if we are root (CI is); otherwise a line says
+# which to install and what happens without them.
+# $(call debian-packages,PACKAGES,WITHOUT-THEM)
+define debian-packages
+@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+if [ -n "$$missing" ]; then \
+  if [ "$$(id -u)" = 0 ]; then \
+    echo "installing Debian packages:$$missing"; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
+    || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null); \
+  else \
+    echo "missing Debian packages:$$missing (sudo apt-get install$$missing); $(2)"; \
+  fi; \
+fi
+endef
+
+# The tests use a real browser and a real PgBouncer; without them (not root) those tests
+# say so and skip, and under CI=true they fail.
 DEBIAN_PACKAGES := chromium pgbouncer
 system-packages:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Debian packages:$$missing"; \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
-	    || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null); \
-	  else \
-	    echo "missing Debian packages:$$missing (sudo apt-get install$$missing); tests that need them skip"; \
-	  fi; \
-	fi
+	$(call debian-packages,$(DEBIAN_PACKAGES),tests that need them skip)
+
+# The benchmarks drive the servers with wrk.
+bench-packages:
+	$(call debian-packages,wrk,the benchmarks need it)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -70,11 +80,11 @@ COVERAGE_FLOOR ?= 92
 coverage: $(VENV)/.dev
 	$(BIN)/coverage report --fail-under=$(COVERAGE_FLOOR)
 
-# Benchmarks (needs wrk: apt-get install wrk, and PostgreSQL); results in bench/results/.
-bench: $(VENV)/.dev
+# Benchmarks (wrk, installed above, and PostgreSQL); results in bench/results/.
+bench: bench-packages $(VENV)/.dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-soak: $(VENV)/.dev
+soak: bench-packages $(VENV)/.dev
 	$(BIN)/python -m bench --soak $(or $(MINUTES),10) $(BENCH_ARGS)
 
 # Regenerate the exact deploy pins from requirements.txt in a throwaway venv.
