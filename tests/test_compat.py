@@ -32,6 +32,9 @@ def test_names_its_upstream_issue(workaround) -> None:  # type: ignore[no-untype
         report = workaround.upstream.split("docs/upstream/", 1)[1].split()[0]
         text = (ROOT / "docs" / "upstream" / report).read_text()
         assert workaround.written_for in text  # the report names the version it was seen on
+        index = (ROOT / "docs" / "upstream" / "README.md").read_text()
+        assert f"]({report})" in index, f"docs/upstream/README.md does not list {report}"
+        assert f"app/compat/{workaround.name}.py" in index
     else:
         assert workaround.upstream.startswith("https://")
 
