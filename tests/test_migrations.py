@@ -43,7 +43,34 @@ def migrate_to(url: str, target: str | None = None) -> None:
     databases.run(run())
 
 
-def execute(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> list[list[Any]]:
+Statement = tuple[str, tuple[Any, ...]]
+NOW = datetime(2026, 11, 1, 10, tzinfo=UTC)
+
+
+def organization_row(org: str) -> Statement:
+    """An organisation as every schema from 0001 on stores it."""
+    return ("INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)", (org, "Acme", NOW))
+
+
+def user_row(user: str, email: str, full_name: str = "Someone") -> Statement:
+    """A user as the schemas before 0006 (no normalised address) store it."""
+    return (
+        "INSERT INTO users (id, email, full_name, password_hash, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (user, email, full_name, "x", NOW),
+    )
+
+
+def vendor_row(vendor: str, org: str, status: str) -> Statement:
+    """A vendor as every schema from 0001 on stores it (its contact's address included)."""
+    return (
+        "INSERT INTO vendors (id, organization_id, name, contact_email, status, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (vendor, org, "Bolt", "vera@v.example.com", status, NOW, NOW),
+    )
+
+
+def execute(url: str, statements: list[Statement]) -> list[list[Any]]:
     """Run `?`-placeholder statements; return each one's rows."""
     if url.startswith("sqlite://"):
 
@@ -75,33 +102,21 @@ def execute(url: str, statements: list[tuple[str, tuple[Any, ...]]]) -> list[lis
 def test_0003_moves_vendor_contacts_and_outbox_references(empty_url: str) -> None:
     migrate_to(empty_url, "models.0002_invitations_outbox")
     org, user, vendor, invitation = (str(uuid.uuid4()) for _ in range(4))
-    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
     execute(
         empty_url,
         [
-            (
-                "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
-                (org, "Acme", now),
-            ),
-            (
-                "INSERT INTO users (id, email, full_name, password_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (user, "vera@v.example.com", "Vera", "x", now),
-            ),
-            (
-                "INSERT INTO vendors (id, organization_id, name, contact_email, status, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (vendor, org, "Bolt", "vera@v.example.com", "active", now, now),
-            ),
+            organization_row(org),
+            user_row(user, "vera@v.example.com", "Vera"),
+            vendor_row(vendor, org, "active"),
             (
                 "INSERT INTO memberships (id, user_id, organization_id, role, vendor_id, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (str(uuid.uuid4()), user, org, "vendor", vendor, now),
+                (str(uuid.uuid4()), user, org, "vendor", vendor, NOW),
             ),
             (
                 "INSERT INTO invitations (id, organization_id, vendor_id, email, token_hash, "
                 "status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (invitation, org, vendor, "vera@v.example.com", "h" * 64, "pending", now, now, now),
+                (invitation, org, vendor, "vera@v.example.com", "h" * 64, "pending", NOW, NOW, NOW),
             ),
             (
                 "INSERT INTO outbox_emails (invitation_id, kind, to_address, message_id, "
@@ -115,8 +130,8 @@ def test_0003_moves_vendor_contacts_and_outbox_references(empty_url: str) -> Non
                     "{}",
                     "queued",
                     0,
-                    now,
-                    now,
+                    NOW,
+                    NOW,
                 ),
             ),
         ],
@@ -142,28 +157,16 @@ def test_0004_existing_invitations_are_vendor_invitations_and_users_verified(
 ) -> None:
     migrate_to(empty_url, "models.0003_contacts_on_vendors_generic_outbox")
     org, user, vendor, invitation = (str(uuid.uuid4()) for _ in range(4))
-    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
     execute(
         empty_url,
         [
-            (
-                "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
-                (org, "Acme", now),
-            ),
-            (
-                "INSERT INTO users (id, email, full_name, password_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (user, "olive@acme.example.com", "Olive", "x", now),
-            ),
-            (
-                "INSERT INTO vendors (id, organization_id, name, contact_email, status, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (vendor, org, "Bolt", "vera@v.example.com", "invited", now, now),
-            ),
+            organization_row(org),
+            user_row(user, "olive@acme.example.com", "Olive"),
+            vendor_row(vendor, org, "invited"),
             (
                 "INSERT INTO invitations (id, organization_id, vendor_id, email, token_hash, "
                 "status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (invitation, org, vendor, "vera@v.example.com", "h" * 64, "sent", now, now, now),
+                (invitation, org, vendor, "vera@v.example.com", "h" * 64, "sent", NOW, NOW, NOW),
             ),
         ],
     )
@@ -184,19 +187,11 @@ def test_0005_invitations_outlive_their_vendor_and_the_audit_table_exists(
 ) -> None:
     migrate_to(empty_url, "models.0004_sessions_passwords_invitation_kinds")
     org, vendor, invitation = (str(uuid.uuid4()) for _ in range(3))
-    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
     execute(
         empty_url,
         [
-            (
-                "INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)",
-                (org, "Acme", now),
-            ),
-            (
-                "INSERT INTO vendors (id, organization_id, name, contact_email, status, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (vendor, org, "Bolt", "vera@v.example.com", "invited", now, now),
-            ),
+            organization_row(org),
+            vendor_row(vendor, org, "invited"),
             (
                 "INSERT INTO invitations (id, organization_id, vendor_id, open_vendor_id, email, "
                 "token_hash, status, expires_at, created_at, updated_at) "
@@ -209,9 +204,9 @@ def test_0005_invitations_outlive_their_vendor_and_the_audit_table_exists(
                     "vera@v.example.com",
                     "h" * 64,
                     "revoked",
-                    now,
-                    now,
-                    now,
+                    NOW,
+                    NOW,
+                    NOW,
                 ),
             ),
         ],
@@ -236,18 +231,7 @@ def test_0005_invitations_outlive_their_vendor_and_the_audit_table_exists(
 
 def _users_at_0005(url: str, emails: list[str]) -> None:
     migrate_to(url, "models.0005_teams_audit")
-    now = datetime(2026, 11, 1, 10, tzinfo=UTC)
-    execute(
-        url,
-        [
-            (
-                "INSERT INTO users (id, email, full_name, password_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (str(uuid.uuid4()), email, "Someone", "x", now),
-            )
-            for email in emails
-        ],
-    )
+    execute(url, [user_row(str(uuid.uuid4()), email) for email in emails])
 
 
 def test_0006_fills_normalised_addresses(empty_url: str) -> None:
