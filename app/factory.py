@@ -46,9 +46,10 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
     Namespace as the first positional argument.
     """
     settings = settings or load_settings(os.environ, dotenv=Path(DOTENV_FILE))
+    tally = _request_tally(settings)
     app: OnrampApp = Sanic(
         name,
-        ctx=AppState(settings),
+        ctx=AppState(settings, tally),
         dumps=jsonutil.dumps,
         loads=jsonutil.loads,
         request_class=ApiRequest,
@@ -81,7 +82,7 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         )
 
     bypass = () if settings.LOG_PROBES else LIVENESS_ROUTES
-    app.register_middleware(chain(_response_hooks(settings), bypass=bypass), "response")
+    app.register_middleware(chain(_response_hooks(settings, tally), bypass=bypass), "response")
     register_blueprints(app, settings.BLUEPRINTS)
     document_settings(settings)
     finish_operations(app)
@@ -90,14 +91,20 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
     return app
 
 
-def _response_hooks(settings: Settings) -> list[ResponseHook]:
+def _request_tally(settings: Settings) -> metrics.RequestTally | None:
+    if settings.METRICS_MODE == "off":
+        return None
+    batched = "prometheus_bulk" not in settings.COMPAT_DISABLED
+    return metrics.RequestTally(metrics.instruments(settings), batched=batched)
+
+
+def _response_hooks(settings: Settings, tally: metrics.RequestTally | None) -> list[ResponseHook]:
     """In order: request id, observation, and compression last (it needs the final body)."""
     hooks: list[ResponseHook] = [stamp_request_id, make_security_headers(settings.HSTS_SECONDS)]
-    instruments = metrics.instruments(settings) if settings.METRICS_MODE != "off" else None
-    if instruments is not None or settings.REQUEST_LOG:
+    if tally is not None or settings.REQUEST_LOG:
         hooks.append(
             make_observer(
-                instruments,
+                tally,
                 log_requests=settings.REQUEST_LOG,
                 quiet_routes=() if settings.LOG_PROBES else PROBE_ROUTES,
             )

@@ -233,6 +233,9 @@ class Settings(BaseModel):
     )
     METRICS_TOKEN: SecretStr = Field(SecretStr(""), description="Bearer token for `/metrics`")
     METRICS_SAMPLE_INTERVAL: Seconds = Field(5.0, description="Seconds between gauge samples")
+    METRICS_FLUSH_INTERVAL: Seconds = Field(
+        1.0, description="A worker's request counts reach `/metrics` at most this late"
+    )
     LOG_FORMAT: Literal["text", "json"] = Field(
         "text", description="text for people, json (one object per line) for shippers"
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from app.accounts.roles import OWNERS
 from app.audit.schemas import AuditPage, AuditQuery
 from app.http import docs
 from app.http.auth import authorized, principal_of
+from app.http.responses import json
 from app.http.types import context_of
 from app.http.validation import validate_query
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, json
+from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from app.accounts.roles import ANY_ROLE, Role
@@ -23,6 +23,7 @@ from app.accounts.schemas import (
 )
 from app.http import docs
 from app.http.auth import authorized, client_ip, principal_of
+from app.http.responses import json
 from app.http.security_headers import NO_STORE
 from app.http.types import context_of
 from app.http.validation import validate_json

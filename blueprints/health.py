@@ -6,11 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json, raw
+from sanic.response import HTTPResponse, raw
 from sanic_ext import openapi
 
 from app.http import docs
 from app.http.errors import error_body
+from app.http.responses import json
 from app.http.types import context_of
 
 bp = Blueprint("health")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from app.accounts.roles import ORG_STAFF, OWNERS
 from app.http import docs
 from app.http.auth import authorized, client_ip, optional_principal, principal_of
+from app.http.responses import json
 from app.http.security_headers import NO_STORE
 from app.http.types import context_of
 from app.http.validation import validate_json, validate_query

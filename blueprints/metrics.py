@@ -11,7 +11,7 @@ from sanic_ext import openapi
 
 from app.errors import NotFound, Unauthenticated
 from app.http import docs
-from app.http.types import context_of
+from app.http.types import context_of, state_of
 from app.observability import metrics
 
 bp = Blueprint("metrics")
@@ -36,6 +36,9 @@ async def metrics_endpoint(request: Request) -> HTTPResponse:
         expected = settings.METRICS_TOKEN.get_secret_value().encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
             raise Unauthenticated("Send the metrics token: Authorization: Bearer <token>")
+    tally = state_of(request).tally
+    if tally is not None:  # this worker's own numbers, up to this request
+        tally.flush()
     metrics.sample_worker(context)
     body = metrics.render(await context.outbox_depth())
     return raw(body, content_type=CONTENT_TYPE_LATEST)

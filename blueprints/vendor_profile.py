@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 from sanic_ext import openapi
 
 from app.accounts.roles import Role
 from app.http import docs
 from app.http.auth import authorized, principal_of
+from app.http.responses import json
 from app.http.types import context_of
 from app.http.validation import validate_json
 from app.vendors.schemas import ProfileOut, ProfilePatch

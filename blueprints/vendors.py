@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse, empty, json
+from sanic.response import HTTPResponse, empty
 from sanic_ext import openapi
 
 from app.accounts.roles import ORG_STAFF
 from app.http import docs
 from app.http.auth import authorized, principal_of
+from app.http.responses import json
 from app.http.types import context_of
 from app.http.validation import validate_json, validate_query
 from app.vendors.schemas import VendorCreate, VendorListQuery, VendorOut, VendorPage, VendorPatch

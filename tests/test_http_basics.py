@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.http.request import REQUESTS, ApiRequest
 from app.settings import Settings
 from tests.conftest import ALL_BLUEPRINTS, make_app
 from tests.support.accounts import signup
@@ -218,6 +219,19 @@ def test_every_response_has_a_request_id(sample_api: ApiClient) -> None:
 def test_request_ids_differ_between_requests(api: ApiClient) -> None:
     ids = {api.get("/ready").headers["X-Request-ID"] for _ in range(5)}
     assert len(ids) == 5
+
+
+def test_serving_a_request_writes_no_attribute_of_the_request_class(api: ApiClient) -> None:
+    # On CPython 3.11 a class attribute written per request (a counter, say) undoes the
+    # interpreter's specialised lookups on every request object (ApiRequest.__init__).
+    api.get("/ready")  # the client's start is behind us
+    before = dict(vars(ApiRequest))
+    answered, in_flight = REQUESTS.answered, REQUESTS.in_flight()
+    for path in ["/ready", "/nope", "/api/v1/me", "/health"]:
+        api.get(path)
+    assert dict(vars(ApiRequest)) == before
+    assert REQUESTS.answered - answered == 4
+    assert REQUESTS.in_flight() == in_flight  # /health (no response hooks) included
 
 
 def test_docs_are_served_when_enabled(api: ApiClient) -> None:

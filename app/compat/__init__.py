@@ -29,6 +29,7 @@ MODULES = (
     "tortoise_cancel",
     "tortoise_sqlite_fk_column",
     "prometheus_pid",
+    "prometheus_bulk",
     "sanic_ext_no_content",
     "sanic_ext_guard",
     "logging_srcfile",

@@ -18,11 +18,12 @@ import pydantic
 from sanic import Request
 from sanic.exceptions import RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
-from sanic.response import HTTPResponse, json
+from sanic.response import HTTPResponse
 
 from app import errors
 from app.errors import DomainError, ErrorCode
 from app.http.request_id import request_id
+from app.http.responses import json
 from app.runtime.outages import OncePer, outage_kind
 
 logger = logging.getLogger("onramp.errors")

@@ -1,7 +1,9 @@
 """Request ids: echo a sane incoming `X-Request-ID`, otherwise make one.
 
-The id is computed once per request and cached on `request.ctx`, so the error
-handler (which may run before any middleware) and the response see the same value.
+The id is computed once per request and kept on the request (`ApiRequest.request_id`),
+so the error handler (which may run before any middleware) and the response see the
+same value. Every id handed out matches `[A-Za-z0-9._:-]{1,128}`, so it goes into a
+JSON string or a header as it is (`is_sane`).
 
 A made id is this process's random prefix plus a counter, not a uuid4: ids only need
 to be unique, not unpredictable, and `uuid4()` costs a `getrandom` system call on
@@ -14,9 +16,13 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from typing import TYPE_CHECKING, cast
 
 from sanic import Request
 from sanic.response import BaseHTTPResponse
+
+if TYPE_CHECKING:
+    from app.http.request import ApiRequest
 
 HEADER = "X-Request-ID"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -39,13 +45,19 @@ _ids = _IdSource()
 os.register_at_fork(after_in_child=_ids.reseed)
 
 
+def is_sane(value: str) -> bool:
+    """Whether `value` may serve as a request id as it is."""
+    return _SANE.fullmatch(value) is not None
+
+
 def request_id(request: Request) -> str:
-    cached: str | None = getattr(request.ctx, "request_id", None)
-    if cached is None:
-        incoming = request.headers.get(HEADER, "")
-        cached = incoming if _SANE.fullmatch(incoming) else _ids.next_id()
-        request.ctx.request_id = cached
-    return cached
+    api_request = cast("ApiRequest", request)
+    known = api_request.request_id
+    if known is None:
+        incoming = request.headers.get(HEADER)
+        known = incoming if incoming and _SANE.fullmatch(incoming) else _ids.next_id()
+        api_request.request_id = known
+    return known
 
 
 def stamp_request_id(request: Request, response: BaseHTTPResponse) -> None:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Collection, Sequence
 from sanic import Request
 from sanic.response import BaseHTTPResponse
 
+from app.http.request import REQUESTS
+
 ResponseHook = Callable[[Request, BaseHTTPResponse], None]
 
 
@@ -29,6 +31,7 @@ def chain(hooks: Sequence[ResponseHook], *, bypass: Collection[str] = ()) -> Res
     def run_response_hooks(request: Request, response: BaseHTTPResponse) -> None:
         route = request.route
         if route is not None and route.path in skipped:
+            REQUESTS.answered += 1  # (the observer counts the others)
             return
         for hook in ordered:
             hook(request, response)

@@ -1,7 +1,8 @@
 """The app's concrete types, and how a handler reaches the worker's context.
 
-`app.ctx` is an `AppState`: the settings (known when the app is built) and, while the
-worker runs, the `AppContext` built in `before_server_start`. sanic-ext keeps its own
+`app.ctx` is an `AppState`: the settings and the request metrics' tally (both made when
+the app is built) and, while the worker runs, the `AppContext` built in
+`before_server_start`. sanic-ext keeps its own
 attributes on `app.ctx` too (`cors`, `_dependencies`); ours are these two, set nowhere else.
 """
 
@@ -17,11 +18,14 @@ from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.context import AppContext
+    from app.observability.metrics import RequestTally
 
 
 class AppState:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tally: RequestTally | None = None) -> None:
         self.settings = settings
+        self.tally = tally
+        """This process's request counts not yet written to the metrics (None: metrics off)."""
         self._context: AppContext | None = None
 
     @property
@@ -42,6 +46,10 @@ class AppState:
 
 OnrampApp: TypeAlias = Sanic[Config, AppState]
 OnrampRequest: TypeAlias = Request[OnrampApp, SimpleNamespace]
+
+
+def state_of(request: Request) -> AppState:
+    return cast(AppState, request.app.ctx)
 
 
 def context_of(request: Request) -> AppContext:

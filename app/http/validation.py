@@ -4,7 +4,9 @@ Our own two decorators rather than sanic-ext's `@validate`: that one answers a b
 with 400 and a flattened string, logs a traceback per bad request, and resolves the
 model's type hints on every request (about 7 % of a vendor-list request when profiled).
 Here pydantic's own error goes to the error handler, which answers 422 with a `details`
-entry per field. The OpenAPI document describes the same models (`app.http.docs`).
+entry per field. Like `@authorized`, the wrappers are no coroutines: they check, then
+hand back the handler's coroutine for Sanic to await. The OpenAPI document describes
+the same models (`app.http.docs`).
 
 What is accepted is exactly what the document says. A JSON body is validated in
 pydantic's strict JSON mode: `0` is no boolean and `"5"` no integer (a UUID or a date
@@ -33,9 +35,9 @@ def validate_json(model: type[BaseModel]) -> Callable[[Handler], Handler]:
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
-        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(request: Request, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
             kwargs["body"] = parse_body(model, cast(ApiRequest, request).json_body())
-            return await handler(request, *args, **kwargs)
+            return handler(request, *args, **kwargs)
 
         return wrapper
 
@@ -47,13 +49,13 @@ def validate_query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
-        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
+        def wrapper(request: Request, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
             raw = {
                 key: values[0] if len(values) == 1 else values
                 for key, values in request.get_args(keep_blank_values=True).items()
             }
             kwargs["query"] = model.model_validate(raw)
-            return await handler(request, *args, **kwargs)
+            return handler(request, *args, **kwargs)
 
         return wrapper
 

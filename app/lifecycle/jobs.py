@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.http.types import OnrampApp
 from app.observability import metrics
-from app.observability.logging.buffered import JOB_NAME as FLUSHER_JOB
+from app.observability.logging.buffered import JOB_NAME as LOG_FLUSHER_JOB
 from app.observability.logging.buffered import log_flusher_job
 from app.runtime.jobs import Job
 from app.settings import Settings
@@ -16,12 +16,16 @@ def install(app: OnrampApp, settings: Settings) -> None:
         context = app.ctx.context
         jobs: dict[str, Job] = {}
         if settings.LOG_BUFFER_BYTES > 0:
-            jobs[FLUSHER_JOB] = log_flusher_job(
+            jobs[LOG_FLUSHER_JOB] = log_flusher_job(
                 settings.LOG_BUFFER_BYTES, settings.LOG_FLUSH_INTERVAL
             )
         jobs.update(context.jobs())
         if settings.METRICS_MODE != "off":
             jobs[metrics.SAMPLER_JOB] = metrics.sampler_job(context)
+        tally = app.ctx.tally
+        if tally is not None and tally.batched:
+            interval = settings.METRICS_FLUSH_INTERVAL
+            jobs[metrics.FLUSHER_JOB] = metrics.flusher_job(tally, interval)
         for name, job in jobs.items():
             context.supervisor.start(name, job)
 

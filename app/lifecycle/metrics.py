@@ -1,5 +1,5 @@
 """The metrics directory every worker of a host writes to (main process), and each
-worker's live gauges dropped when it stops."""
+worker's last request counts written and its live gauges dropped when it stops."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def install(app: OnrampApp, settings: Settings) -> None:
             metrics.remove_multiprocess_dir(directory, created=created_directory)
 
     async def drop_worker_gauges(app: OnrampApp) -> None:
+        # Requests answered after the flusher stopped (in flight at the stop) count too.
+        if app.ctx.tally is not None:
+            app.ctx.tally.flush()
         metrics.worker_stopped()
 
     app.main_process_start(prepare_directory)

@@ -11,13 +11,15 @@ process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
 import tempfile
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psutil
 from prometheus_client import (
@@ -32,8 +34,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from app.http.request import ApiRequest
-from app.runtime.jobs import Job, periodic
+from app.http.request import REQUESTS
+from app.runtime.jobs import Job, periodic, wait_at_most
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,6 +45,8 @@ logger = logging.getLogger("onramp.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 SAMPLER_JOB = "metrics.sampler"
+FLUSHER_JOB = "metrics.flusher"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def instruments(settings: Settings) -> Instruments:
                 "onramp_http_request_duration_seconds",
                 "Time to answer an HTTP request",
                 ["method", "route"],
-                buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+                buckets=LATENCY_BUCKETS,
             ),
             in_flight=Gauge(
                 "onramp_http_requests_in_flight",
@@ -105,6 +109,86 @@ def instruments(settings: Settings) -> Instruments:
             ),
         )
     return _instruments
+
+
+class RouteTally:
+    """One (method, route, status)'s requests since the last flush, and where they go."""
+
+    __slots__ = ("buckets", "count", "counter", "histogram", "seconds")
+
+    def __init__(self, counter: Any, histogram: Any) -> None:
+        self.counter = counter
+        self.histogram = histogram
+        self.count = 0
+        self.seconds = 0.0
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last one is +Inf
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.seconds += seconds
+        self.buckets[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+
+
+class RequestTally:
+    """This worker's request counts and latencies, added up in memory and written to the
+    metrics in batches.
+
+    Written one request at a time, the counter and the histogram cost about 11 µs of a
+    160 µs vendor read in a loaded worker: three writes into the memory-mapped files
+    under the client library's lock, through a dozen calls. Here a request adds to three
+    numbers; `flush` writes them (at least every METRICS_FLUSH_INTERVAL, before every
+    scrape this worker answers, and when the worker stops), so another worker's scrape
+    sees this worker's numbers at most one interval late.
+    """
+
+    def __init__(self, instruments: Instruments, *, batched: bool = True) -> None:
+        self._instruments = instruments
+        self._routes: list[RouteTally] = []
+        self.batched = batched
+        if batched:
+            from app.compat.prometheus_bulk import add_observations
+
+            self._add_observations = add_observations
+
+    def route(self, method: str, route: str, status: int) -> RouteTally:
+        """The tally of one (method, route template, status); its metric children (and the
+        metrics files) are made now, at the first such request."""
+        instruments = self._instruments
+        tally = RouteTally(
+            instruments.requests.labels(method, route, str(status)),
+            instruments.latency.labels(method, route),
+        )
+        self._routes.append(tally)
+        return tally
+
+    def observe_now(self, tally: RouteTally, seconds: float) -> None:
+        """Unbatched (`COMPAT_DISABLED=prometheus_bulk`): through the public API."""
+        tally.counter.inc()
+        tally.histogram.observe(seconds)
+
+    def flush(self) -> None:
+        """Write what was added up since the last flush."""
+        for tally in self._routes:
+            if tally.count:
+                count, seconds, buckets = tally.count, tally.seconds, tally.buckets
+                tally.count, tally.seconds = 0, 0.0
+                tally.buckets = [0] * len(buckets)
+                tally.counter.inc(count)
+                self._add_observations(tally.histogram, seconds, buckets)
+
+
+def flusher_job(tally: RequestTally, interval: float) -> Job:
+    """Writes the tally every `interval` seconds, and once more when stopped."""
+
+    async def flush_periodically(stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                await wait_at_most(stop, interval)
+                tally.flush()
+        finally:
+            tally.flush()
+
+    return flush_periodically
 
 
 def prepare_multiprocess_dir() -> Path:
@@ -140,7 +224,7 @@ def sample_worker(context: AppContext) -> None:
     """Point-in-time gauges of this worker."""
     metrics = instruments(context.settings)
     metrics.worker_rss.set(psutil.Process().memory_info().rss)
-    metrics.in_flight.set(ApiRequest.in_flight())
+    metrics.in_flight.set(REQUESTS.in_flight())
     metrics.db_in_use.set(context.database.connections_in_use())
     metrics.db_open.set(context.database.open_connections())
     for name, alive in context.supervisor.running().items():

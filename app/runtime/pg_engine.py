@@ -54,22 +54,31 @@ class BoundedWaitPool:
     def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
+        # Made on the worker's loop, used only there. Asked once: on Python 3.11 every
+        # `get_running_loop()` (and `current_task()` without a loop) is a getpid call.
+        self._loop = asyncio.get_running_loop()
+        self._capacity = pool.get_max_size()
+        self._in_use = 0
+        """Connections handed out and not yet given back (every caller goes through
+        here): counted, because asyncpg's `get_idle_size` walks every connection."""
         self._deadlines: dict[asyncio.Task[Any], float] = {}
         self._expired: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
 
     async def acquire(self, *, timeout: float | None = None) -> Any:
-        pool = self._pool
-        if pool.get_idle_size() or pool.get_size() < pool.get_max_size():
+        if self._in_use < self._capacity:
             # A connection is free, or one may be opened (bounded by the connect
             # timeout): asyncpg hands it over without waiting.
-            return await pool.acquire()
-        return await self._wait_for_one(self._timeout if timeout is None else timeout)
+            connection = await self._pool.acquire()
+        else:
+            connection = await self._wait_for_one(self._timeout if timeout is None else timeout)
+        self._in_use += 1
+        return connection
 
     async def _wait_for_one(self, bound: float) -> Any:
-        task = asyncio.current_task()
+        loop = self._loop
+        task = asyncio.current_task(loop)
         assert task is not None
-        loop = asyncio.get_running_loop()
         self._deadlines[task] = loop.time() + bound
         self._arm(loop)
         try:
@@ -104,7 +113,10 @@ class BoundedWaitPool:
         self._arm(loop)
 
     async def release(self, connection: Any) -> None:
-        await self._pool.release(connection)
+        try:
+            await self._pool.release(connection)
+        finally:
+            self._in_use -= 1
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
@@ -149,7 +161,7 @@ class BoundedWaitClient(AsyncpgDBClient):
             records = await connection.fetch(query, *values)
         finally:
             await pool.release(connection)
-        return [dict(record) for record in records]
+        return list(map(dict, records))
 
     async def create_pool(self, **kwargs: Any) -> Any:
         pool = await super().create_pool(

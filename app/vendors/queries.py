@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from tortoise.filters import escape_like
 
@@ -44,13 +44,6 @@ class _Statement:
         return f"${len(self.values)}" if self.numbered else "?"
 
 
-def _database() -> tuple[FetchDicts, _Statement, Callable[[dict[str, Any]], None]]:
-    reads = hot_reads()
-    if reads.numbered:
-        return reads.fetch, _Statement(numbered=True), _as_is
-    return reads.fetch, _Statement(numbered=False), _from_text
-
-
 def _as_is(row: dict[str, Any]) -> None:
     """asyncpg returns aware datetimes already."""
 
@@ -66,6 +59,30 @@ def _from_text(row: dict[str, Any]) -> None:
         row[column] = convert(row[column])
 
 
+def _one_sql(numbered: bool) -> str:
+    param = _Statement(numbered)
+    return f'{_SELECT} WHERE "organization_id"={param("")} AND "id"={param("")} LIMIT 1'
+
+
+class _Dialect(NamedTuple):
+    """What differs between the two databases, worked out once."""
+
+    numbered: bool
+    uuid: Callable[[uuid.UUID], Any]
+    """A uuid as a parameter: asyncpg takes the object (cheaper than its text)."""
+    convert: Callable[[dict[str, Any]], None]
+    one_sql: str
+
+
+_POSTGRES = _Dialect(True, lambda value: value, _as_is, _one_sql(numbered=True))
+_SQLITE = _Dialect(False, str, _from_text, _one_sql(numbered=False))
+
+
+def _database() -> tuple[FetchDicts, _Dialect]:
+    reads = hot_reads()
+    return reads.fetch, _POSTGRES if reads.numbered else _SQLITE
+
+
 async def page_rows(
     organization_id: uuid.UUID,
     *,
@@ -75,8 +92,9 @@ async def page_rows(
     after: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to `limit` rows of one organisation, newest first, strictly after `after`."""
-    fetch, param, convert = _database()
-    where = [f'"organization_id"={param(str(organization_id))}']
+    fetch, dialect = _database()
+    param, convert = _Statement(dialect.numbered), dialect.convert
+    where = [f'"organization_id"={param(dialect.uuid(organization_id))}']
     if status is not None:
         where.append(f'"status"={param(status.value)}')
     if search:
@@ -88,7 +106,7 @@ async def page_rows(
         created_at, last_id = after
         where.append(
             f'("created_at"<{param(created_at)} OR '
-            f'("created_at"={param(created_at)} AND "id"<{param(str(last_id))}))'
+            f'("created_at"={param(created_at)} AND "id"<{param(dialect.uuid(last_id))}))'
         )
     sql = (
         f"{_SELECT} WHERE {' AND '.join(where)} "
@@ -102,13 +120,9 @@ async def page_rows(
 
 async def one_row(organization_id: uuid.UUID, vendor_id: uuid.UUID) -> dict[str, Any] | None:
     """The vendor if it belongs to the organisation."""
-    fetch, param, convert = _database()
-    sql = (
-        f'{_SELECT} WHERE "organization_id"={param(str(organization_id))} '
-        f'AND "id"={param(str(vendor_id))} LIMIT 1'
-    )
-    rows = await fetch(sql, param.values)
+    fetch, dialect = _database()
+    rows = await fetch(dialect.one_sql, [dialect.uuid(organization_id), dialect.uuid(vendor_id)])
     if not rows:
         return None
-    convert(rows[0])
+    dialect.convert(rows[0])
     return rows[0]

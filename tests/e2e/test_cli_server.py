@@ -46,8 +46,9 @@ def test_two_workers_serve_then_stop_cleanly(e2e_database_url: str, tmp_path: Pa
     reports = re.findall(r"shutdown report: worker=\S+ pid=\d+ .*", output)
     assert len(reports) == 2, output
     for report in reports:
-        # dispatcher, expiry, housekeeping, audit retention, metrics sampler, the test's job
-        assert "jobs_drained=6 jobs_cancelled=0 jobs_failed=0 executors_closed=1" in report
+        # dispatcher, expiry, housekeeping, audit retention, metrics sampler and flusher,
+        # the test's job
+        assert "jobs_drained=7 jobs_cancelled=0 jobs_failed=0 executors_closed=1" in report
     # The job awaited its cleanup after the stop signal, in both workers.
     assert len(marker.read_text().splitlines()) == 2
     if e2e_database_url.startswith("postgres"):

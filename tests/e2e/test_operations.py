@@ -95,17 +95,31 @@ def health_count(exposition: str) -> float:
 
 def test_metrics_add_up_across_two_workers(e2e_database_url: str, tmp_path: Path) -> None:
     # The load is on /health, which is counted and logged only with LOG_PROBES.
-    env = production_env(e2e_database_url, METRICS_MODE="public", LOG_PROBES="true")
+    # Each worker writes its request counts every METRICS_FLUSH_INTERVAL.
+    flush = 0.2
+    env = production_env(
+        e2e_database_url,
+        METRICS_MODE="public",
+        LOG_PROBES="true",
+        METRICS_FLUSH_INTERVAL=str(flush),
+    )
     migrate(env)
     requests = 300
     with ServerProcess(env, workers=2, log_path=tmp_path / "server.log") as server:
         server.wait_ready()
+        time.sleep(3 * flush)  # wait_ready's own requests are counted by then
         before = health_count(httpx.get(f"{server.url}/metrics", timeout=5).text)
         result = databases.run(
             run_load(f"{server.url}/health", clients=8, seconds=60, max_requests=requests)
         )
         assert result.statuses[200] == requests
-        text = httpx.get(f"{server.url}/metrics", timeout=5).text
+        # A scrape answered by one worker sees the other's counts at its next flush.
+        deadline = time.monotonic() + 10 * flush
+        while True:
+            text = httpx.get(f"{server.url}/metrics", timeout=5).text
+            if health_count(text) - before >= requests or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         code, _ = server.stop()
         output = server.output()
     assert code == 0

@@ -45,11 +45,8 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def write_formatted(self, line: str) -> None:
         """A line formatted by the caller (see `RequestLog`), buffered like an INFO record."""
-        self.acquire()
-        try:
+        with self.lock:  # type: ignore[union-attr]  # made in Handler.__init__
             self._hold(line)
-        finally:
-            self.release()
 
     def flush(self) -> None:
         self.acquire()
@@ -68,7 +65,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.release()
 
     def _hold(self, line: str) -> None:
-        self._pending.append(line + self.terminator)
+        self._pending.append(line)  # the terminators are added when written
         self._pending_size += len(line) + 1
         if self._pending_size >= self.limit:
             self._write_pending()
@@ -76,7 +73,8 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def _write_pending(self) -> None:
         if not self._pending:
             return
-        text = "".join(self._pending)
+        terminator = self.terminator
+        text = terminator.join(self._pending) + terminator
         self._pending.clear()
         self._pending_size = 0
         with contextlib.suppress(OSError, ValueError):  # a closed stream: nothing to do

@@ -1,58 +1,122 @@
 """The one line per request, written without the logging machinery when nothing is lost.
 
 Through `Logger.info` (a LogRecord, filters, locks, a Formatter) the line cost about
-20 µs per request here, as much as the rest of a `/health` request. When every handler
-that would get the line is ours, writes JSON, and no logger or handler on the way has a
-filter other than our request-id filter, the line is built here in the same shape
-`JsonFormatter` gives it and handed to those handlers directly. Otherwise (text format,
-handlers or filters an operator added) it goes through `Logger.info`, so every filter
-sees it.
+20 µs per request; built as a dict and encoded per request, still 11 µs in a loaded
+worker. Most of a line is the same for every request of one (method, route, status):
+that text is made once (`prepare`), JSON-escaped by the same encoder as every other
+line, and a request adds its time, id and duration with one f-string (`write_prepared`).
+
+The line goes to our handlers directly only when every handler that would get it is
+ours, writes JSON, and no logger or handler on the way has a filter other than our
+request-id filter (text format, handlers or filters an operator added: through
+`Logger.info`, so every filter sees it). That check, and the level, are made again
+whenever the second changes, so a change to the logging setup applies within a second;
+the time's text is made once per millisecond.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import orjson
 
+from app.http.request_id import is_sane
 from app.observability.logging.buffered import BufferedStreamHandler
-from app.observability.logging.formatter import JsonFormatter, json_payload
+from app.observability.logging.formatter import JsonFormatter, utc_millis, worker_name
 from app.observability.logging.request_id import RequestIdFilter
+from app.runtime.process import current_pid
+
+
+def _escaped(text: str) -> str:
+    """`text` as it reads inside a JSON string."""
+    return orjson.dumps(text).decode()[1:-1]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedLine:
+    """The fixed text of the lines of one (method, route, status)."""
+
+    method: str
+    route: str
+    status: int
+    head: str
+    """From the end of the time to the duration in the message."""
+    tail: str
+    """From the end of the request id to the duration field's value."""
 
 
 class RequestLog:
     def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
+        self._millisecond = -1
+        self._time = ""
+        self._second = -1
+        self._handlers: list[BufferedStreamHandler] | None = None
+        self._enabled = False
+
+    def prepare(self, method: str, route: str, status: int) -> PreparedLine:
+        """The fixed text of `method route status` lines, in `JsonFormatter`'s field order."""
+        message = _escaped(f"{method} {route} {status} ")
+        head = f'","level":"INFO","logger":"{_escaped(self._logger.name)}","message":"{message}'
+        tail = (
+            f'","worker":"{_escaped(worker_name())}","pid":{current_pid()},'
+            f'"method":"{_escaped(method)}","route":"{_escaped(route)}","status":{status},'
+            '"duration_ms":'
+        )
+        return PreparedLine(method, route, status, head, tail)
 
     def write(
         self, request_id: str, method: str, route: str, status: int, duration_ms: float
     ) -> None:
-        logger = self._logger
-        if not logger.isEnabledFor(logging.INFO):
+        """One line (for callers without a prepared line)."""
+        line = self.prepare(method, route, status)
+        if is_sane(request_id):
+            self.write_prepared(line, request_id, duration_ms)
+        else:  # the formatter escapes it
+            self._log_record(line, request_id, duration_ms)
+
+    def write_prepared(self, line: PreparedLine, request_id: str, duration_ms: float) -> None:
+        """A request's line. `request_id` must need no JSON escaping (`is_sane`), as every
+        id `app.http.request_id` hands out does; `duration_ms` is rounded by the caller."""
+        millisecond = time.time_ns() // 1_000_000
+        if millisecond != self._millisecond:
+            self._next_millisecond(millisecond)
+        if not self._enabled:
             return
-        message = f"{method} {route} {status} {duration_ms:.1f}ms"
-        handlers = direct_handlers(logger)
+        handlers = self._handlers
         if handlers is None:
-            logger.info(
-                message,
-                extra={
-                    "request_id": request_id,
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                },
-            )
+            self._log_record(line, request_id, duration_ms)
             return
-        payload = json_payload(time.time(), "INFO", logger.name, message, request_id)
-        payload["method"] = method
-        payload["route"] = route
-        payload["status"] = status
-        payload["duration_ms"] = duration_ms
-        line = orjson.dumps(payload).decode()
+        text = (
+            f'{{"time":"{self._time}{line.head}{duration_ms:.1f}ms",'
+            f'"request_id":"{request_id}{line.tail}{duration_ms!r}}}'
+        )
         for handler in handlers:
-            handler.write_formatted(line)
+            handler.write_formatted(text)
+
+    def _next_millisecond(self, millisecond: int) -> None:
+        self._millisecond = millisecond
+        self._time = utc_millis(millisecond / 1000)
+        second = millisecond // 1000
+        if second != self._second:
+            self._second = second
+            logger = self._logger
+            self._enabled = logger.isEnabledFor(logging.INFO)
+            self._handlers = direct_handlers(logger)
+
+    def _log_record(self, line: PreparedLine, request_id: str, duration_ms: float) -> None:
+        self._logger.info(
+            f"{line.method} {line.route} {line.status} {duration_ms:.1f}ms",
+            extra={
+                "request_id": request_id,
+                "method": line.method,
+                "route": line.route,
+                "status": line.status,
+                "duration_ms": duration_ms,
+            },
+        )
 
 
 def _only_our_filter(filterer: logging.Filterer) -> bool:
