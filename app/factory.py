@@ -24,9 +24,8 @@ from app.http.docs import document_settings, finish_operations
 from app.http.errors import ApiErrorHandler
 from app.http.registry import register_blueprints
 from app.http.request import ApiRequest
-from app.http.request_id import stamp_request_id
-from app.http.response_hooks import ResponseHook, chain
-from app.http.security_headers import make_security_headers
+from app.http.response_hooks import ResponseHook, make_finisher
+from app.http.security_headers import security_headers
 from app.http.types import AppState, OnrampApp
 from app.observability import metrics
 from app.observability.logging.config import logging_config, set_record_fields
@@ -82,7 +81,7 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
         )
 
     bypass = () if settings.LOG_PROBES else LIVENESS_ROUTES
-    app.register_middleware(chain(_response_hooks(settings, tally), bypass=bypass), "response")
+    app.ctx.finish = _finisher(settings, tally, bypass)  # called by ApiRequest.respond
     register_blueprints(app, settings.BLUEPRINTS)
     document_settings(settings)
     finish_operations(app)
@@ -98,22 +97,30 @@ def _request_tally(settings: Settings) -> metrics.RequestTally | None:
     return metrics.RequestTally(metrics.instruments(settings), batched=batched)
 
 
-def _response_hooks(settings: Settings, tally: metrics.RequestTally | None) -> list[ResponseHook]:
-    """In order: request id, observation, and compression last (it needs the final body)."""
-    hooks: list[ResponseHook] = [stamp_request_id, make_security_headers(settings.HSTS_SECONDS)]
+def _finisher(
+    settings: Settings, tally: metrics.RequestTally | None, bypass: tuple[str, ...]
+) -> ResponseHook:
+    """Request id and security headers, observation, then compression (it needs the
+    final body)."""
+    observe = None
     if tally is not None or settings.REQUEST_LOG:
-        hooks.append(
-            make_observer(
-                tally,
-                log_requests=settings.REQUEST_LOG,
-                quiet_routes=() if settings.LOG_PROBES else PROBE_ROUTES,
-            )
+        observe = make_observer(
+            tally,
+            log_requests=settings.REQUEST_LOG,
+            quiet_routes=() if settings.LOG_PROBES else PROBE_ROUTES,
         )
+    compress = None
     if settings.COMPRESS_LEVEL > 0:
-        hooks.append(
-            make_compressor(min_size=settings.COMPRESS_MIN_SIZE, level=settings.COMPRESS_LEVEL)
+        compress = make_compressor(
+            min_size=settings.COMPRESS_MIN_SIZE, level=settings.COMPRESS_LEVEL
         )
-    return hooks
+    return make_finisher(
+        security_headers=security_headers(settings.HSTS_SECONDS),
+        observe=observe,
+        compress=compress,
+        compress_min_size=settings.COMPRESS_MIN_SIZE,
+        bypass=bypass,
+    )
 
 
 def _extend(app: OnrampApp, settings: Settings) -> None:

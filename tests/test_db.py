@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from app.accounts.models import Organization
 from app.compat.tortoise_cancel import runs_to_completion
-from app.runtime.db import connection, hot_reads
+from app.runtime.db import HOT_READS, connection
 from app.settings import Settings
 from tests.conftest import make_app
 from tests.support import databases
@@ -58,7 +58,7 @@ def test_a_read_is_one_round_trip_and_a_transaction_is_still_rolled_back(
     with ApiClient(make_app(settings.replace(DB_POOL_MAX=1))) as api:
 
         async def scenario() -> tuple[list[int], bool]:
-            reads = hot_reads()
+            reads = HOT_READS
             await reads.fetch("SELECT 1 AS one", [])  # opens the pool's one connection
             pool = connection()._pool  # type: ignore[attr-defined]
             counts = []

@@ -68,9 +68,8 @@ class Sessions:
         self._tokens = tokens
         self._refresh_ttl = timedelta(seconds=refresh_ttl)
         self.gate = gate
-
-    def verify(self, access_token: str) -> Principal:
-        return self._tokens.verify(access_token)
+        self.verify: Callable[[str], Principal] = tokens.verify
+        """The caller of an access token (the issuer's own check, on every request)."""
 
     async def open(
         self, principal: Principal, *, family_id: uuid.UUID | None = None

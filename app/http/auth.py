@@ -26,7 +26,8 @@ Handler = Callable[Concatenate[Request, P], Coroutine[Any, Any, R]]
 
 def principal_of(request: Request) -> Principal:
     """The caller of a request that passed `authorized`."""
-    principal = cast(ApiRequest, request).principal
+    api_request: ApiRequest = request  # type: ignore[assignment]  # the app's request class
+    principal = api_request.principal
     if principal is None:
         raise RuntimeError("principal_of() in a handler without @authorized")
     return principal
@@ -65,7 +66,8 @@ def authorized(roles: Collection[Role]) -> Callable[[Handler[P, R]], Handler[P, 
             principal = authenticate(request)
             if principal.role not in allowed:
                 raise Forbidden(f"This is not available to the {principal.role} role")
-            cast(ApiRequest, request).principal = principal
+            api_request: ApiRequest = request  # type: ignore[assignment]
+            api_request.principal = principal
             return handler(request, *args, **kwargs)
 
         return cast(Handler[P, R], wrapper)

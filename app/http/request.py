@@ -12,14 +12,19 @@ on `request.ctx`, which Sanic makes (a namespace and its dict) on first use.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 import orjson
 from sanic import Request
+from sanic.compat import Header
+from sanic.response import BaseHTTPResponse, HTTPResponse
 
 from app.accounts.principal import Principal
 from app.http.errors import MalformedJSON, UnsupportedMediaType
+
+logger = logging.getLogger("onramp.errors")
 
 
 class RequestCounts:
@@ -47,7 +52,7 @@ REQUESTS = RequestCounts()
 
 
 class ApiRequest(Request):
-    __slots__ = ("principal", "request_id", "started")
+    __slots__ = ("finished", "principal", "request_id", "started")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,7 +61,37 @@ class ApiRequest(Request):
         """Set on first use by `app.http.request_id.request_id`."""
         self.principal: Principal | None = None
         """Set by `app.http.auth.authorized`."""
+        self.finished = False
         REQUESTS.received += 1
+
+    async def respond(
+        self,
+        response: BaseHTTPResponse | None = None,
+        *,
+        status: int = 200,
+        headers: Header | dict[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> Any:
+        """Sanic's `respond`, once the app's finisher has run on the response.
+
+        Every response, a handler's or the error handler's, streamed or not, leaves
+        through here, once per request: the place Sanic runs response middleware. The
+        finisher (`app.http.response_hooks`) is called directly instead of being
+        registered as middleware: Sanic's middleware runner costs a coroutine, a wrapper
+        call and an `isawaitable` check through an ABC on every response. As with Sanic's
+        middleware, a finisher that fails is logged and the response still goes out.
+        """
+        if response is None:
+            response = HTTPResponse(status=status, headers=headers, content_type=content_type)
+        if not self.finished:
+            self.finished = True
+            finish = self.app.ctx.finish
+            if finish is not None:
+                try:
+                    finish(self, response)
+                except Exception:
+                    logger.exception("finishing the response failed; it is sent as it is")
+        return await super().respond(response)
 
     def json_body(self) -> bytes:
         """The body of a request that must carry JSON: 415 for another media type, 400

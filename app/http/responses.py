@@ -12,11 +12,11 @@ from typing import Any
 
 from sanic.response import HTTPResponse
 
-from app.jsonutil import dumps
+from app.jsonutil import encode
 
 JSON = "application/json"
 
 
 def json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:
-    """`body` encoded by the app's one JSON encoder (`app.jsonutil.dumps`)."""
-    return HTTPResponse(dumps(body), status=status, headers=headers, content_type=JSON)
+    """`body` encoded by the app's one JSON encoder (`app.jsonutil`)."""
+    return HTTPResponse(encode(body), status=status, headers=headers, content_type=JSON)

@@ -8,25 +8,13 @@ that already set one (the HTML pages set stricter ones) keeps its own.
 
 from __future__ import annotations
 
-from sanic import Request
-from sanic.response import BaseHTTPResponse
-
-from app.http.response_hooks import ResponseHook
-
 NO_STORE = {"Cache-Control": "no-store"}
 """For responses that carry a token: no cache on the way may keep them."""
 
 
-def make_security_headers(hsts_seconds: int) -> ResponseHook:
+def security_headers(hsts_seconds: int) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries (set in `app.http.response_hooks`)."""
     always = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
     if hsts_seconds > 0:
         always["Strict-Transport-Security"] = f"max-age={hsts_seconds}; includeSubDomains"
-    pairs = tuple(always.items())
-
-    def add_security_headers(request: Request, response: BaseHTTPResponse) -> None:
-        headers = response.headers
-        for name, value in pairs:
-            if name not in headers:
-                headers[name] = value
-
-    return add_security_headers
+    return tuple(always.items())

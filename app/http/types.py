@@ -9,7 +9,7 @@ attributes on `app.ctx` too (`cors`, `_dependencies`); ours are these two, set n
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sanic import Request, Sanic
 from sanic.config import Config
@@ -18,7 +18,18 @@ from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.context import AppContext
+    from app.http.response_hooks import ResponseHook
     from app.observability.metrics import RequestTally
+
+
+class _NotStarted:
+    """The context before the worker starts and after it stops: any use says so."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"the worker has not started: no context yet (asked for {name!r})")
+
+
+_NOT_STARTED: Any = _NotStarted()
 
 
 class AppState:
@@ -26,22 +37,19 @@ class AppState:
         self.settings = settings
         self.tally = tally
         """This process's request counts not yet written to the metrics (None: metrics off)."""
-        self._context: AppContext | None = None
-
-    @property
-    def context(self) -> AppContext:
-        if self._context is None:
-            raise RuntimeError("the worker has not started: no context yet")
-        return self._context
+        self.context: AppContext = _NOT_STARTED
+        """A plain attribute, read by every handler (no property call per request)."""
+        self.finish: ResponseHook | None = None
+        """What every response gets before it is sent (`ApiRequest.respond` calls it)."""
 
     @property
     def started(self) -> bool:
         """Whether the worker has its context (between start and stop)."""
-        return self._context is not None
+        return self.context is not _NOT_STARTED
 
     def attach(self, context: AppContext | None) -> None:
         """Set (at start) or clear (after stop) the worker's context."""
-        self._context = context
+        self.context = _NOT_STARTED if context is None else context
 
 
 OnrampApp: TypeAlias = Sanic[Config, AppState]
@@ -49,10 +57,11 @@ OnrampRequest: TypeAlias = Request[OnrampApp, SimpleNamespace]
 
 
 def state_of(request: Request) -> AppState:
-    return cast(AppState, request.app.ctx)
+    state: AppState = request.app.ctx  # type: ignore[assignment]  # the app's own
+    return state
 
 
 def context_of(request: Request) -> AppContext:
     """The worker's context, for a handler."""
-    state = cast(AppState, request.app.ctx)
-    return state.context
+    context: AppContext = request.app.ctx.context
+    return context

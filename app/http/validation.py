@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sanic import Request
@@ -36,7 +36,8 @@ def validate_json(model: type[BaseModel]) -> Callable[[Handler], Handler]:
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
         def wrapper(request: Request, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
-            kwargs["body"] = parse_body(model, cast(ApiRequest, request).json_body())
+            api_request: ApiRequest = request  # type: ignore[assignment]  # the app's class
+            kwargs["body"] = parse_body(model, api_request.json_body())
             return handler(request, *args, **kwargs)
 
         return wrapper

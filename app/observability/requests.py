@@ -14,12 +14,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Collection
-from typing import cast
 
 from sanic import Request
 from sanic.response import BaseHTTPResponse
 
-from app.http.request import REQUESTS, ApiRequest
 from app.http.request_id import request_id
 from app.http.response_hooks import ResponseHook
 from app.observability.logging.request_log import PreparedLine, RequestLog
@@ -43,10 +41,11 @@ def route_of(request: Request) -> str:
 class _Observed:
     """What is fixed for the requests of one (method, route template, status)."""
 
-    __slots__ = ("line", "tally")
+    __slots__ = ("keep_duration", "line", "tally")
 
     def __init__(self, tally: RouteTally | None, line: PreparedLine | None) -> None:
         self.tally = tally
+        self.keep_duration = tally.durations.append if tally is not None else None
         self.line = line
 
 
@@ -71,7 +70,6 @@ def make_observer(
         )
 
     def observe(request: Request, response: BaseHTTPResponse) -> None:
-        REQUESTS.answered += 1
         route = request.route
         status = response.status
         key = (request.method, route.path if route is not None else None, status)
@@ -81,13 +79,13 @@ def make_observer(
             observed = known[key] = first_seen(request, status)
         if observed is None:
             return
-        elapsed = time.perf_counter() - cast(ApiRequest, request).started
-        route_tally = observed.tally
-        if route_tally is not None:
+        elapsed = time.perf_counter() - request.started  # type: ignore[attr-defined]  # ApiRequest
+        keep_duration = observed.keep_duration
+        if keep_duration is not None:
             if batched:
-                route_tally.add(elapsed)
-            elif tally is not None:
-                tally.observe_now(route_tally, elapsed)
+                keep_duration(elapsed)
+            elif tally is not None and observed.tally is not None:
+                tally.observe_now(observed.tally, elapsed)
         line = observed.line
         if line is not None and log is not None:
             # Milliseconds to two decimals (round(x, 2) costs a decimal conversion).

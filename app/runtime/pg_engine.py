@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import asyncpg
@@ -65,10 +67,16 @@ class BoundedWaitPool:
         self._expired: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
 
+    def _idle_in_asyncpg(self) -> bool:
+        """Our count runs a little behind asyncpg's (a connection is back in the pool a
+        loop turn before its releaser resumes): asked before a caller is put on the
+        watch list."""
+        return bool(self._pool.get_idle_size() > 0)
+
     async def acquire(self, *, timeout: float | None = None) -> Any:
-        if self._in_use < self._capacity:
-            # A connection is free, or one may be opened (bounded by the connect
-            # timeout): asyncpg hands it over without waiting.
+        # A connection is free, or one may be opened (bounded by the connect timeout):
+        # asyncpg hands it over without waiting.
+        if self._in_use < self._capacity or self._idle_in_asyncpg():
             connection = await self._pool.acquire()
         else:
             connection = await self._wait_for_one(self._timeout if timeout is None else timeout)
@@ -118,6 +126,23 @@ class BoundedWaitPool:
         finally:
             self._in_use -= 1
 
+    async def fetch_dicts(self, query: str, values: list[Any]) -> list[dict[str, Any]]:
+        """Rows as dicts through asyncpg's `Pool.fetch` (take a connection, query, give it
+        back), with the same bounded wait when every connection is busy."""
+        if self._in_use < self._capacity or self._idle_in_asyncpg():
+            self._in_use += 1  # asyncpg's own short way
+            try:
+                records = await self._pool.fetch(query, *values)
+            finally:
+                self._in_use -= 1
+        else:
+            connection = await self.acquire()
+            try:
+                records = await connection.fetch(query, *values)
+            finally:
+                await self.release(connection)
+        return list(map(dict, records))
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
 
@@ -142,26 +167,22 @@ class BoundedWaitClient(AsyncpgDBClient):
         super().__init__(*args, **kwargs)
         self._pool_timeout = timeout
 
-    async def fetch_dicts(self, query: str, values: list[Any]) -> list[dict[str, Any]]:
+    def fetch_dicts(self, query: str, values: list[Any]) -> Awaitable[list[dict[str, Any]]]:
         """`execute_query_dict` for the hot reads, without Tortoise's layers around it.
 
         The same acquire (bounded), query, release and debug line (so `LOG_LEVEL=DEBUG`
         shows these statements like every other), without the connection wrapper object
         and the exception translator Tortoise adds per query (our outage detection reads
         asyncpg's own errors). Never in a transaction: it takes a pooled connection of
-        its own.
+        its own. Not a coroutine itself: it hands back the pool's.
         """
         pool = self._pool
         if pool is None:  # the first query of this worker: Tortoise creates the pool
-            rows: list[dict[str, Any]] = await self.execute_query_dict(query, values)
+            rows: Awaitable[list[dict[str, Any]]] = self.execute_query_dict(query, values)
             return rows
-        self.log.debug("%s: %s", query, values)
-        connection = await pool.acquire()
-        try:
-            records = await connection.fetch(query, *values)
-        finally:
-            await pool.release(connection)
-        return list(map(dict, records))
+        if self.log.isEnabledFor(logging.DEBUG):
+            self.log.debug("%s: %s", query, values)
+        return pool.fetch_dicts(query, values)  # type: ignore[no-any-return]
 
     async def create_pool(self, **kwargs: Any) -> Any:
         pool = await super().create_pool(

@@ -14,13 +14,13 @@ and SQLite's text-stored timestamps are converted by the ORM's own fields.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from tortoise.filters import escape_like
 
-from app.runtime.db import FetchDicts, hot_reads
+from app.runtime.db import HOT_READS, FetchDicts
 from app.vendors.models import Vendor
 from app.vendors.schemas import VENDOR_FIELDS
 from app.vendors.statuses import VendorStatus
@@ -74,12 +74,16 @@ class _Dialect(NamedTuple):
     one_sql: str
 
 
-_POSTGRES = _Dialect(True, lambda value: value, _as_is, _one_sql(numbered=True))
+def _same(value: uuid.UUID) -> uuid.UUID:
+    return value
+
+
+_POSTGRES = _Dialect(True, _same, _as_is, _one_sql(numbered=True))
 _SQLITE = _Dialect(False, str, _from_text, _one_sql(numbered=False))
 
 
 def _database() -> tuple[FetchDicts, _Dialect]:
-    reads = hot_reads()
+    reads = HOT_READS
     return reads.fetch, _POSTGRES if reads.numbered else _SQLITE
 
 
@@ -118,11 +122,22 @@ async def page_rows(
     return rows
 
 
-async def one_row(organization_id: uuid.UUID, vendor_id: uuid.UUID) -> dict[str, Any] | None:
-    """The vendor if it belongs to the organisation."""
-    fetch, dialect = _database()
-    rows = await fetch(dialect.one_sql, [dialect.uuid(organization_id), dialect.uuid(vendor_id)])
-    if not rows:
-        return None
-    dialect.convert(rows[0])
-    return rows[0]
+def rows_by_id(organization_id: uuid.UUID, vendor_id: uuid.UUID) -> Awaitable[list[dict[str, Any]]]:
+    """The vendor if it belongs to the organisation: a list of it, or an empty one.
+
+    Not a coroutine of its own: PostgreSQL's rows need no conversion, so the query's own
+    awaitable is handed back (one frame fewer to resume on the hottest read)."""
+    reads = HOT_READS
+    if reads.numbered:  # PostgreSQL
+        return reads.fetch(_POSTGRES.one_sql, [organization_id, vendor_id])
+    rows = reads.fetch(_SQLITE.one_sql, [str(organization_id), str(vendor_id)])
+    return _converted(rows, _SQLITE.convert)
+
+
+async def _converted(
+    rows: Awaitable[list[dict[str, Any]]], convert: Callable[[dict[str, Any]], None]
+) -> list[dict[str, Any]]:
+    found = await rows
+    for row in found:
+        convert(row)
+    return found

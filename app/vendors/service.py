@@ -101,10 +101,10 @@ class VendorService:
         return page(rows, query.limit)
 
     async def get(self, principal: Principal, vendor_id: uuid.UUID) -> dict[str, Any]:
-        row = await queries.one_row(principal.organization_id, vendor_id)
-        if row is None:
+        rows = await queries.rows_by_id(principal.organization_id, vendor_id)
+        if not rows:
             raise NotFound("Vendor not found")
-        return row
+        return rows[0]
 
     @runs_to_completion
     async def create(self, principal: Principal, data: VendorCreate) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 While a worker runs (`log_flusher_job`, supervised), INFO lines are written in batches,
 at least once per LOG_FLUSH_INTERVAL. Outside that window, and for warnings and errors,
 every line is written at once (with whatever was waiting, so the order holds).
+
+A line may also be held unformatted (`write_deferred`): what makes its text, and the
+values, kept until the batch is written. The request log does that: formatting a
+hundred lines in one loop costs a fraction of formatting each in its request, where
+the code is cold in the CPU's caches (`app.observability.logging.request_log`).
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from typing import ClassVar, TextIO
+from typing import Any, ClassVar, TextIO
 
 from app.runtime.jobs import Job, wait_at_most
 
 JOB_NAME = "logs.flusher"
+
+Deferred = tuple[Any, ...]
+"""A line not formatted yet: `(make_text, size, *values)`; `make_text(line)` gives it."""
 
 
 class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -26,7 +34,7 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__(stream)
         self.limit = 0
-        self._pending: list[str] = []
+        self._pending: list[str | Deferred] = []
         self._pending_size = 0
         BufferedStreamHandler.instances.add(self)
 
@@ -41,12 +49,22 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         except Exception:
             self.handleError(record)
             return
-        self._hold(line)
+        self._hold(line, len(line))
 
     def write_formatted(self, line: str) -> None:
-        """A line formatted by the caller (see `RequestLog`), buffered like an INFO record."""
+        """A line formatted by the caller, buffered like an INFO record."""
         with self.lock:  # type: ignore[union-attr]  # made in Handler.__init__
-            self._hold(line)
+            self._hold(line, len(line))
+
+    def write_deferred(self, line: Deferred) -> None:
+        """A line held as (make its text, its size in characters, values...), formatted
+        when the batch is written; buffered like an INFO record. (`_hold`, written out:
+        this runs once per request.)"""
+        with self.lock:  # type: ignore[union-attr]
+            self._pending.append(line)
+            self._pending_size += line[1] + 1
+            if self._pending_size >= self.limit:
+                self._write_pending()
 
     def flush(self) -> None:
         self.acquire()
@@ -64,9 +82,9 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         finally:
             self.release()
 
-    def _hold(self, line: str) -> None:
+    def _hold(self, line: str | Deferred, size: int) -> None:
         self._pending.append(line)  # the terminators are added when written
-        self._pending_size += len(line) + 1
+        self._pending_size += size + 1
         if self._pending_size >= self.limit:
             self._write_pending()
 
@@ -74,7 +92,10 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         if not self._pending:
             return
         terminator = self.terminator
-        text = terminator.join(self._pending) + terminator
+        text = terminator.join(
+            [line if isinstance(line, str) else line[0](line) for line in self._pending]
+        )
+        text += terminator
         self._pending.clear()
         self._pending_size = 0
         with contextlib.suppress(OSError, ValueError):  # a closed stream: nothing to do

@@ -4,14 +4,16 @@ Through `Logger.info` (a LogRecord, filters, locks, a Formatter) the line cost a
 20 µs per request; built as a dict and encoded per request, still 11 µs in a loaded
 worker. Most of a line is the same for every request of one (method, route, status):
 that text is made once (`prepare`), JSON-escaped by the same encoder as every other
-line, and a request adds its time, id and duration with one f-string (`write_prepared`).
+line. A request then hands the buffered handler its values (`write_prepared`), and the
+line's text is made when the batch is written: one f-string per line in a loop that
+stays warm, instead of one per request, where the code is cold in the CPU's caches
+(2-3 µs of CPU each in a loaded worker; the whole line was 6.5 µs).
 
 The line goes to our handlers directly only when every handler that would get it is
 ours, writes JSON, and no logger or handler on the way has a filter other than our
 request-id filter (text format, handlers or filters an operator added: through
 `Logger.info`, so every filter sees it). That check, and the level, are made again
-whenever the second changes, so a change to the logging setup applies within a second;
-the time's text is made once per millisecond.
+whenever the second changes, so a change to the logging setup applies within a second.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 import orjson
 
 from app.http.request_id import is_sane
-from app.observability.logging.buffered import BufferedStreamHandler
+from app.observability.logging.buffered import BufferedStreamHandler, Deferred
 from app.observability.logging.formatter import JsonFormatter, utc_millis, worker_name
 from app.observability.logging.request_id import RequestIdFilter
 from app.runtime.process import current_pid
@@ -45,14 +47,41 @@ class PreparedLine:
     """From the end of the time to the duration in the message."""
     tail: str
     """From the end of the request id to the duration field's value."""
+    size: int
+    """About how long a whole line is (the handler's buffer limit counts characters)."""
+
+
+_VARIABLE_SIZE = 80
+"""Time, request id and two durations, roughly."""
+
+_last_millisecond: tuple[int, str] = (-1, "")
+
+
+def _time_text(now_ns: int) -> str:
+    """`utc_millis` of a time in nanoseconds, made once per millisecond."""
+    global _last_millisecond
+    millisecond = now_ns // 1_000_000
+    cached, text = _last_millisecond
+    if millisecond != cached:
+        text = utc_millis(millisecond / 1000)
+        _last_millisecond = (millisecond, text)
+    return text
+
+
+def _line_text(held: Deferred) -> str:
+    """The text of a line `write_prepared` held."""
+    _, _, line, request_id, now_ns, duration_ms = held
+    return (
+        f'{{"time":"{_time_text(now_ns)}{line.head}{duration_ms:.1f}ms",'
+        f'"request_id":"{request_id}{line.tail}{duration_ms!r}}}'
+    )
 
 
 class RequestLog:
     def __init__(self, logger: logging.Logger) -> None:
         self._logger = logger
-        self._millisecond = -1
-        self._time = ""
-        self._second = -1
+        self._look_again_at = 0
+        """When (time_ns) the handlers and the level are looked at again."""
         self._handlers: list[BufferedStreamHandler] | None = None
         self._enabled = False
 
@@ -65,7 +94,9 @@ class RequestLog:
             f'"method":"{_escaped(method)}","route":"{_escaped(route)}","status":{status},'
             '"duration_ms":'
         )
-        return PreparedLine(method, route, status, head, tail)
+        return PreparedLine(
+            method, route, status, head, tail, len(head) + len(tail) + _VARIABLE_SIZE
+        )
 
     def write(
         self, request_id: str, method: str, route: str, status: int, duration_ms: float
@@ -80,31 +111,24 @@ class RequestLog:
     def write_prepared(self, line: PreparedLine, request_id: str, duration_ms: float) -> None:
         """A request's line. `request_id` must need no JSON escaping (`is_sane`), as every
         id `app.http.request_id` hands out does; `duration_ms` is rounded by the caller."""
-        millisecond = time.time_ns() // 1_000_000
-        if millisecond != self._millisecond:
-            self._next_millisecond(millisecond)
+        now = time.time_ns()
+        if now >= self._look_again_at:
+            self._look_again(now)
         if not self._enabled:
             return
         handlers = self._handlers
         if handlers is None:
             self._log_record(line, request_id, duration_ms)
             return
-        text = (
-            f'{{"time":"{self._time}{line.head}{duration_ms:.1f}ms",'
-            f'"request_id":"{request_id}{line.tail}{duration_ms!r}}}'
-        )
+        held = (_line_text, line.size, line, request_id, now, duration_ms)
         for handler in handlers:
-            handler.write_formatted(text)
+            handler.write_deferred(held)
 
-    def _next_millisecond(self, millisecond: int) -> None:
-        self._millisecond = millisecond
-        self._time = utc_millis(millisecond / 1000)
-        second = millisecond // 1000
-        if second != self._second:
-            self._second = second
-            logger = self._logger
-            self._enabled = logger.isEnabledFor(logging.INFO)
-            self._handlers = direct_handlers(logger)
+    def _look_again(self, now_ns: int) -> None:
+        self._look_again_at = (now_ns // 1_000_000_000 + 1) * 1_000_000_000
+        logger = self._logger
+        self._enabled = logger.isEnabledFor(logging.INFO)
+        self._handlers = direct_handlers(logger)
 
     def _log_record(self, line: PreparedLine, request_id: str, duration_ms: float) -> None:
         self._logger.info(
