@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sanic import Sanic
-from sanic_ext import Extend
-from sanic_ext.extensions.base import Extension
-from sanic_ext.extensions.http.extension import HTTPExtension
-from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from app import jsonutil, lifecycle
-from app.compat import header_sanitize, sanic_ext_guard
+from app.compat import header_sanitize
+from app.http import docs
 from app.http.compression import make_compressor
-from app.http.docs import document_settings, finish_operations
 from app.http.errors import ApiErrorHandler
 from app.http.registry import register_blueprints
 from app.http.request import ApiRequest
@@ -33,7 +30,6 @@ from app.observability.requests import PROBE_ROUTES, make_observer
 from app.pages import TEMPLATES, docs_ui
 from app.settings import DOTENV_FILE, Settings, load_settings
 
-PAGES = "blueprints.pages"
 LIVENESS_ROUTES = ("health",)
 """Answered without our response hooks (see `app.http.response_hooks`)."""
 
@@ -65,11 +61,11 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
     )
     app.config.update(_sanic_config(settings))
     header_sanitize.apply("header_sanitize" not in settings.COMPAT_DISABLED)
-    sanic_ext_guard.apply("sanic_ext_guard" not in settings.COMPAT_DISABLED)  # before imports
     if settings.DOCS_ENABLED:
         app.config.update(docs_ui.sanic_config())
         docs_ui.serve_assets(app)
-    _extend(app, settings)
+    if _extended(settings):
+        _extend(app, settings)
     if settings.DOCS_ENABLED:
         if "sanic_ext_no_content" not in settings.COMPAT_DISABLED:
             from app.compat import sanic_ext_no_content
@@ -83,8 +79,12 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
     bypass = () if settings.LOG_PROBES else LIVENESS_ROUTES
     app.ctx.finish = _finisher(settings, tally, bypass)  # called by ApiRequest.respond
     register_blueprints(app, settings.BLUEPRINTS)
-    document_settings(settings)
-    finish_operations(app)
+    if settings.DOCS_ENABLED:
+        from app.compat import sanic_ext_guard
+
+        sanic_ext_guard.apply("sanic_ext_guard" not in settings.COMPAT_DISABLED)
+        docs.publish(app, settings)
+    app.state.reload_dirs.add(TEMPLATES)  # `--dev`: a changed template reloads too
     lifecycle.install(app, settings)
     logging.getLogger("onramp").setLevel(settings.LOG_LEVEL)
     return app
@@ -94,7 +94,7 @@ def _request_tally(settings: Settings) -> metrics.RequestTally | None:
     if settings.METRICS_MODE == "off":
         return None
     batched = "prometheus_bulk" not in settings.COMPAT_DISABLED
-    return metrics.RequestTally(metrics.instruments(settings), batched=batched)
+    return metrics.RequestTally(partial(metrics.instruments, settings), batched=batched)
 
 
 def _finisher(
@@ -123,18 +123,26 @@ def _finisher(
     )
 
 
+def _extended(settings: Settings) -> bool:
+    """Whether sanic-ext is needed: for the OpenAPI document, or for CORS. Without
+    either (production's default) it is not even imported: about 0.1 s of every
+    process's start (the pages render their templates with Jinja2 directly)."""
+    return settings.DOCS_ENABLED or bool(settings.CORS_ORIGINS)
+
+
 def _extend(app: OnrampApp, settings: Settings) -> None:
     """sanic-ext with what we use: OpenAPI, and CORS when origins are configured (with
     the automatic OPTIONS its preflights need). Not its dependency injection (its handler
     on `http.routing.after` ran on every request), not its automatic HEAD (we add HEAD
     routes more cheaply, `app.http.registry`)."""
+    from sanic_ext import Extend
+    from sanic_ext.extensions.base import Extension
+    from sanic_ext.extensions.http.extension import HTTPExtension
+    from sanic_ext.extensions.openapi.extension import OpenAPIExtension
+
     extensions: list[type[Extension] | Extension] = [OpenAPIExtension]
     if settings.CORS_ORIGINS:
         extensions.append(HTTPExtension)
-    if PAGES in settings.BLUEPRINTS:
-        from sanic_ext.extensions.templating.extension import TemplatingExtension
-
-        extensions.append(TemplatingExtension)
     Extend(app, built_in_extensions=False, extensions=extensions)
 
 
@@ -152,7 +160,9 @@ def _sanic_config(settings: Settings) -> dict[str, Any]:
         # Sanic's banner says "mode: production" unless --dev/--debug: it means Sanic's
         # debug mode, not our profile, which it shows beside it.
         "MOTD_DISPLAY": {"profile": settings.APP_ENV},
-        # sanic-ext: OpenAPI under /docs only when enabled; no built-in health monitor.
+        # sanic-ext only when used (else Sanic would set it up with every extension),
+        # OpenAPI under /docs only when enabled; no built-in health monitor.
+        "AUTO_EXTEND": _extended(settings),
         "OAS": settings.DOCS_ENABLED,
         "OAS_URL_PREFIX": "/docs",
         "OAS_UI_DEFAULT": "swagger",
@@ -162,7 +172,6 @@ def _sanic_config(settings: Settings) -> dict[str, Any]:
         "CORS": bool(settings.CORS_ORIGINS),
         "CORS_ORIGINS": settings.CORS_ORIGINS,
         "HTTP_AUTO_HEAD": False,
-        "TEMPLATING_PATH_TO_TEMPLATES": str(TEMPLATES),
         "HTTP_AUTO_OPTIONS": bool(settings.CORS_ORIGINS),
         "HEALTH": False,
         # Behind a reverse proxy (see README, Production).

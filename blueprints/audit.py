@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from app.accounts.roles import OWNERS
 from app.audit.schemas import AuditPage, AuditQuery
 from app.http import docs
 from app.http.auth import authorized, principal_of
+from app.http.blueprint import Blueprint
 from app.http.responses import json
 from app.http.types import context_of
 from app.http.validation import validate_query
@@ -18,7 +18,7 @@ bp = Blueprint("audit", url_prefix="/api/v1/audit-events")
 
 
 @bp.get("")
-@openapi.definition(
+@docs.operation(
     summary="Who changed what and when, newest first (owners)",
     description="`since` is inclusive, `until` exclusive. Background jobs appear with "
     "`actor: null` and their `job` name.",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, empty
-from sanic_ext import openapi
 
 from app.accounts.roles import ANY_ROLE, Role
 from app.accounts.schemas import (
@@ -23,6 +22,7 @@ from app.accounts.schemas import (
 )
 from app.http import docs
 from app.http.auth import authorized, client_ip, principal_of
+from app.http.blueprint import Blueprint
 from app.http.responses import json
 from app.http.security_headers import NO_STORE
 from app.http.types import context_of
@@ -33,7 +33,7 @@ bp = Blueprint("auth", url_prefix="/api/v1")
 
 @bp.post("/auth/signup")
 @docs.links(201, "user_id", "change_role", "remove_member", value="$response.body#/user/id")
-@openapi.definition(
+@docs.operation(
     summary="Create an account, its organisation and a session",
     tag="accounts",
     body=docs.body(SignupIn),
@@ -50,7 +50,7 @@ async def signup(request: Request, body: SignupIn) -> HTTPResponse:
 
 
 @bp.post("/auth/login")
-@openapi.definition(
+@docs.operation(
     summary="Sign in: a session for one of your organisations",
     description="Without `organization_id`, the organisation used last.",
     tag="accounts",
@@ -67,7 +67,7 @@ async def login(request: Request, body: LoginIn) -> HTTPResponse:
 
 
 @bp.post("/auth/refresh")
-@openapi.definition(
+@docs.operation(
     summary="A new token pair for a refresh token (single use)",
     description="Role and membership are read afresh; `organization_id` switches to another "
     "of your organisations. A refresh token used twice revokes its whole session.",
@@ -84,7 +84,7 @@ async def refresh(request: Request, body: RefreshIn) -> HTTPResponse:
 
 
 @bp.post("/auth/logout")
-@openapi.definition(
+@docs.operation(
     summary="End a session (its refresh tokens are revoked)",
     tag="accounts",
     body=docs.body(LogoutIn),
@@ -97,7 +97,7 @@ async def logout(request: Request, body: LogoutIn) -> HTTPResponse:
 
 
 @bp.get("/me")
-@openapi.definition(
+@docs.operation(
     summary="The caller, their organisation, role and other memberships",
     tag="accounts",
     secured=docs.BEARER,
@@ -114,7 +114,7 @@ async def me(request: Request) -> HTTPResponse:
 
 
 @bp.post("/auth/password")
-@openapi.definition(
+@docs.operation(
     summary="Change your password (every session of yours ends)",
     tag="accounts",
     secured=docs.BEARER,
@@ -133,7 +133,7 @@ async def change_password(request: Request, body: PasswordChangeIn) -> HTTPRespo
 
 
 @bp.post("/auth/password-reset")
-@openapi.definition(
+@docs.operation(
     summary="Email a password reset link (202 whatever the address)",
     tag="accounts",
     body=docs.body(PasswordResetIn),
@@ -149,7 +149,7 @@ async def request_password_reset(request: Request, body: PasswordResetIn) -> HTT
 
 
 @bp.post("/auth/password-reset/confirm")
-@openapi.definition(
+@docs.operation(
     summary="Choose a new password with the token from the email (every session ends)",
     tag="accounts",
     body=docs.body(PasswordResetConfirmIn),
@@ -162,7 +162,7 @@ async def confirm_password_reset(request: Request, body: PasswordResetConfirmIn)
 
 
 @bp.post("/auth/verify")
-@openapi.definition(
+@docs.operation(
     summary="Confirm an address with the token from the confirmation email",
     description="With `release: true` the owner of the mailbox, who never signed up, "
     "releases the address from the unconfirmed account that claimed it.",
@@ -184,7 +184,7 @@ async def verify_address(request: Request, body: VerifyIn) -> HTTPResponse:
 
 
 @bp.post("/auth/verify/resend")
-@openapi.definition(
+@docs.operation(
     summary="Send the confirmation email again",
     tag="accounts",
     secured=docs.BEARER,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, raw
-from sanic_ext import openapi
 
 from app.http import docs
+from app.http.blueprint import Blueprint
 from app.http.errors import error_body
 from app.http.responses import json
 from app.http.types import context_of
@@ -28,7 +28,7 @@ class Ready(BaseModel):
 
 
 @bp.get("/health")
-@openapi.definition(
+@docs.operation(
     summary="Liveness: the process answers",
     tag="health",
     response=[docs.ok(200, Alive, "Alive")],
@@ -39,7 +39,7 @@ async def liveness(request: Request) -> HTTPResponse:
 
 
 @bp.get("/ready")
-@openapi.definition(
+@docs.operation(
     summary="Readiness: the database answers and the background jobs run",
     description="503 lists each failed check (`database`, `mail`, `job:<name>`) in "
     "`details`, with why.",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from app.accounts.roles import ORG_STAFF, OWNERS
 from app.http import docs
 from app.http.auth import authorized, client_ip, optional_principal, principal_of
+from app.http.blueprint import Blueprint
 from app.http.responses import json
 from app.http.security_headers import NO_STORE
 from app.http.types import context_of
@@ -34,7 +34,7 @@ bp = Blueprint("invitations", url_prefix="/api/v1")
 
 @bp.post("/vendors/<vendor_id:uuid>/invitations")
 @docs.links(202, "invitation_id", "get_invitation", "resend_invitation", "revoke_invitation")
-@openapi.definition(
+@docs.operation(
     summary="Invite the vendor's contact (email queued)",
     description="While the vendor has an open (pending or sent) invitation, another is 409. "
     "Sending limits (per organisation per hour and day, per recipient per day) answer 429 "
@@ -57,7 +57,7 @@ async def create_invitation(
 
 
 @bp.get("/vendors/<vendor_id:uuid>/invitations")
-@openapi.definition(
+@docs.operation(
     summary="A vendor's invitations, newest first",
     tag="invitations",
     secured=docs.BEARER,
@@ -81,7 +81,7 @@ async def list_invitations(
 
 @bp.post("/invitations")
 @docs.links(202, "invitation_id", "get_invitation", "resend_invitation", "revoke_invitation")
-@openapi.definition(
+@docs.operation(
     summary="Invite a teammate (owners; email queued)",
     description="`role` is owner or member. 409 if the address already belongs to a member "
     "or has an open teammate invitation.",
@@ -101,7 +101,7 @@ async def invite_teammate(request: Request, body: TeammateInvitationCreate) -> H
 
 
 @bp.get("/invitations")
-@openapi.definition(
+@docs.operation(
     summary="The organisation's invitations of every kind, newest first",
     tag="invitations",
     secured=docs.BEARER,
@@ -118,7 +118,7 @@ async def search_invitations(request: Request, query: InvitationSearchQuery) -> 
 
 
 @bp.get("/invitations/<invitation_id:uuid>")
-@openapi.definition(
+@docs.operation(
     summary="Read an invitation",
     tag="invitations",
     secured=docs.BEARER,
@@ -130,7 +130,7 @@ async def get_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResp
 
 
 @bp.post("/invitations/<invitation_id:uuid>/resend")
-@openapi.definition(
+@docs.operation(
     summary="New token, new email; the old token stops working",
     description="Teammate invitations: owners only. At most INVITATION_RESEND_MAX_PER_HOUR "
     "resends of one invitation per hour (then 429 with Retry-After).",
@@ -148,7 +148,7 @@ async def resend_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
 
 
 @bp.post("/invitations/<invitation_id:uuid>/revoke")
-@openapi.definition(
+@docs.operation(
     summary="Revoke an invitation",
     description="Teammate invitations: owners only.",
     tag="invitations",
@@ -161,7 +161,7 @@ async def revoke_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
 
 
 @bp.get("/invitations/lookup")
-@openapi.definition(
+@docs.operation(
     summary="What an invitation token is for (public)",
     tag="invitations",
     parameter=docs.query_parameters(LookupQuery),
@@ -173,7 +173,7 @@ async def lookup_invitation(request: Request, query: LookupQuery) -> HTTPRespons
 
 
 @bp.post("/invitations/accept")
-@openapi.definition(
+@docs.operation(
     summary="Accept an invitation: join the organisation (a new or an existing account)",
     description="A new email: `full_name` and `password` create the account. An email "
     "that has an account: that account's `password`, or the request signed in as that "

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, empty
-from sanic_ext import openapi
 
 from app.accounts.roles import ANY_ROLE, ORG_STAFF, OWNERS
 from app.http import docs
 from app.http.auth import authorized, principal_of
+from app.http.blueprint import Blueprint
 from app.http.responses import json
 from app.http.types import context_of
 from app.http.validation import validate_json, validate_query
@@ -20,7 +20,7 @@ bp = Blueprint("members", url_prefix="/api/v1/members")
 
 
 @bp.get("")
-@openapi.definition(
+@docs.operation(
     summary="The organisation's members, newest first",
     tag="members",
     secured=docs.BEARER,
@@ -34,7 +34,7 @@ async def list_members(request: Request, query: MemberListQuery) -> HTTPResponse
 
 
 @bp.patch("/<user_id:uuid>")
-@openapi.definition(
+@docs.operation(
     summary="Make a member an owner or an owner a member (owners)",
     description="Demoting the last owner is 409. Takes effect at the member's next refresh.",
     tag="members",
@@ -53,7 +53,7 @@ async def change_role(request: Request, user_id: uuid.UUID, body: RoleChangeIn) 
 
 
 @bp.delete("/<user_id:uuid>")
-@openapi.definition(
+@docs.operation(
     summary="Remove a member (owners), or leave (anyone, with their own id)",
     description="Removing the last owner is 409. The member's refresh tokens for the "
     "organisation are revoked at once.",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hmac
 
-from prometheus_client import CONTENT_TYPE_LATEST
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, raw
-from sanic_ext import openapi
 
 from app.errors import NotFound, Unauthenticated
 from app.http import docs
+from app.http.blueprint import Blueprint
 from app.http.types import context_of, state_of
 from app.observability import metrics
 
@@ -18,7 +17,7 @@ bp = Blueprint("metrics")
 
 
 @bp.get("/metrics")
-@openapi.definition(
+@docs.operation(
     summary="Prometheus metrics of this host",
     tag="operations",
     response=[
@@ -40,5 +39,5 @@ async def metrics_endpoint(request: Request) -> HTTPResponse:
     if tally is not None:  # this worker's own numbers, up to this request
         tally.flush()
     metrics.sample_worker(context)
-    body = metrics.render(await context.outbox_depth())
-    return raw(body, content_type=CONTENT_TYPE_LATEST)
+    body, content_type = metrics.render(await context.outbox_depth())
+    return raw(body, content_type=content_type)

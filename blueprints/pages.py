@@ -15,21 +15,23 @@ from collections.abc import Mapping
 from typing import Any
 
 import pydantic
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi, render
 
 from app.accounts.schemas import PasswordResetConfirmIn, VerifyIn
 from app.errors import Conflict, DomainError, Forbidden, Gone, Invalid, Throttled, Unauthenticated
+from app.http import docs
 from app.http.auth import client_ip
+from app.http.blueprint import Blueprint
 from app.http.types import context_of
 from app.invitations.schemas import AcceptIn
 from app.pages import STATIC
+from app.pages.rendering import render
 from app.pages.security import FIELD, HEADERS, Csrf
 
 bp = Blueprint("pages")
 # Pages for people, not part of the JSON API: each route is excluded from the OpenAPI
-# document (`openapi.exclude(bp=bp)` sees only routes already registered, so none here).
+# document (`docs.excluded`).
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 SEND_FROM_PAGE = "Send the form from its page."
@@ -66,13 +68,7 @@ async def _page(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTTPResponse:
-    return await render(
-        template,
-        status=status,
-        headers={**HEADERS, **(headers or {})},
-        app=request.app,
-        context=context,
-    )
+    return render(template, status=status, headers={**HEADERS, **(headers or {})}, context=context)
 
 
 async def _message(
@@ -158,7 +154,7 @@ async def _invite_form(
 
 
 @bp.get("/invite")
-@openapi.exclude()
+@docs.excluded
 async def invite_page(request: Request) -> HTTPResponse:
     token = request.args.get("token", "")
     if not token:
@@ -169,7 +165,7 @@ async def invite_page(request: Request) -> HTTPResponse:
 
 
 @bp.post("/invite")
-@openapi.exclude()
+@docs.excluded
 async def accept_invitation(request: Request) -> HTTPResponse:
     form = await _posted_form(request)
     if isinstance(form, HTTPResponse):
@@ -232,7 +228,7 @@ async def _reset_form(
 
 
 @bp.get("/reset")
-@openapi.exclude()
+@docs.excluded
 async def reset_page(request: Request) -> HTTPResponse:
     token = request.args.get("token", "")
     if not token:
@@ -243,7 +239,7 @@ async def reset_page(request: Request) -> HTTPResponse:
 
 
 @bp.post("/reset")
-@openapi.exclude()
+@docs.excluded
 async def reset_password(request: Request) -> HTTPResponse:
     form = await _posted_form(request)
     if isinstance(form, HTTPResponse):
@@ -279,7 +275,7 @@ async def reset_password(request: Request) -> HTTPResponse:
 
 
 @bp.get("/verify")
-@openapi.exclude()
+@docs.excluded
 async def verify_page(request: Request) -> HTTPResponse:
     token = request.args.get("token", "")
     if not token:
@@ -294,7 +290,7 @@ async def verify_page(request: Request) -> HTTPResponse:
 
 
 @bp.post("/verify")
-@openapi.exclude()
+@docs.excluded
 async def verify_address(request: Request) -> HTTPResponse:
     form = await _posted_form(request)
     if isinstance(form, HTTPResponse):

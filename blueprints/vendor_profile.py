@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse
-from sanic_ext import openapi
 
 from app.accounts.roles import Role
 from app.http import docs
 from app.http.auth import authorized, principal_of
+from app.http.blueprint import Blueprint
 from app.http.responses import json
 from app.http.types import context_of
 from app.http.validation import validate_json
@@ -18,7 +18,7 @@ bp = Blueprint("vendor_profile", url_prefix="/api/v1/vendor-profile")
 
 
 @bp.get("")
-@openapi.definition(
+@docs.operation(
     summary="The caller's own vendor (vendor contacts)",
     tag="vendor profile",
     secured=docs.BEARER,
@@ -30,7 +30,7 @@ async def get_profile(request: Request) -> HTTPResponse:
 
 
 @bp.patch("")
-@openapi.definition(
+@docs.operation(
     summary="Update the contact fields of the caller's own vendor",
     tag="vendor profile",
     secured=docs.BEARER,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Blueprint, Request
+from sanic import Request
 from sanic.response import HTTPResponse, empty
-from sanic_ext import openapi
 
 from app.accounts.roles import ORG_STAFF
 from app.http import docs
 from app.http.auth import authorized, principal_of
+from app.http.blueprint import Blueprint
 from app.http.responses import json
 from app.http.types import context_of
 from app.http.validation import validate_json, validate_query
@@ -20,7 +20,7 @@ bp = Blueprint("vendors", url_prefix="/api/v1/vendors")
 
 
 @bp.get("")
-@openapi.definition(
+@docs.operation(
     summary="List vendors, newest first",
     description="`q` matches name or contact email, case-insensitively. "
     "Pass `next_cursor` back as `cursor` for the next page.",
@@ -45,7 +45,7 @@ async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse
     "create_invitation",
     "list_invitations",
 )
-@openapi.definition(
+@docs.operation(
     summary="Create a vendor (status draft)",
     tag="vendors",
     secured=docs.BEARER,
@@ -62,7 +62,7 @@ async def create_vendor(request: Request, body: VendorCreate) -> HTTPResponse:
 
 
 @bp.get("/<vendor_id:uuid>")
-@openapi.definition(
+@docs.operation(
     summary="Read a vendor",
     tag="vendors",
     secured=docs.BEARER,
@@ -74,7 +74,7 @@ async def get_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
 
 
 @bp.patch("/<vendor_id:uuid>")
-@openapi.definition(
+@docs.operation(
     summary="Change some fields of a vendor",
     description="Only the fields sent change; `null` clears an optional field. "
     "`status` may be set to suspended or archived, or back to active from suspended.",
@@ -94,7 +94,7 @@ async def update_vendor(request: Request, vendor_id: uuid.UUID, body: VendorPatc
 
 
 @bp.delete("/<vendor_id:uuid>")
-@openapi.definition(
+@docs.operation(
     summary="Delete a vendor",
     tag="vendors",
     secured=docs.BEARER,

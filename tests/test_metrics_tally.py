@@ -45,7 +45,7 @@ def _observe_one_by_one(instruments: Instruments) -> None:
 
 
 def _observe_in_batches(instruments: Instruments) -> RequestTally:
-    tally = RequestTally(instruments)
+    tally = RequestTally(lambda: instruments)
     routes = [tally.route(*labels) for labels in LABELS]
     for index, seconds in enumerate(DURATIONS):
         routes[index % len(routes)].durations.append(seconds)

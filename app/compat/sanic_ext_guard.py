@@ -4,12 +4,13 @@ sanic-ext 25.12's `Definition.guard` keeps the keyword arguments that are proper
 the definition's class, and evaluates `_properties(self)` (an `inspect.getmembers` walk
 and `typing.get_type_hints` on the class) once for every keyword argument, inside the
 comprehension. Every documented response, media type and schema is such a definition,
-built when a blueprint module is imported: in every worker at start, and again in the
-main process. Evaluated once per definition instead, the result is the same (nothing
-in the loop changes the definition), and importing our blueprints takes about half as
-long (measured in docs/upstream/sanic-ext-definition-guard-cost.md).
+built when the OpenAPI document is published (`app.http.docs.publish`, with DOCS_ENABLED:
+every worker's start in development and in the tests). Evaluated once per definition
+instead, the result is the same (nothing in the loop changes the definition), and
+building our definitions takes about half as long (measured in
+docs/upstream/sanic-ext-definition-guard-cost.md).
 
-Applied before the blueprints are imported (`app.factory`); switched off with
+Applied before the document is published (`app.factory`); switched off with
 `COMPAT_DISABLED=sanic_ext_guard`.
 """
 

@@ -3,21 +3,32 @@
 sanic-ext inlines pydantic's JSON Schema (2020-12 style, `anyOf` with `null`) into an
 OpenAPI 3.0 document, which validators and client generators reject. Here each model
 becomes a component converted to 3.0 (`nullable`), referenced with `$ref`.
+
+The description of an operation is recorded where the route is defined
+(`@docs.operation(...)`, with `docs.ok`, `docs.errors`, `docs.body`...), and built into
+sanic-ext's definitions only when the document is served (`publish`, from the factory,
+when DOCS_ENABLED). Building them (pydantic JSON schemas, sanic-ext's definition
+objects) took about 0.2 s of every process start, the main process's included, and a
+production app with `/docs` off never reads them. Nothing here imports sanic-ext
+until `publish` runs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from sanic_ext.extensions.openapi import definitions
-from sanic_ext.extensions.openapi.builders import SpecificationBuilder
-from sanic_ext.extensions.openapi.types import Schema
 
 from app.errors import ErrorCode
 from app.fields import SETTING_MARKER
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from sanic_ext.extensions.openapi import definitions
 
 
 class ErrorDetail(BaseModel):
@@ -103,6 +114,8 @@ def component(
 
     `serialization` describes what we send, `validation` what clients may send.
     """
+    from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+
     spec = SpecificationBuilder()
     schema = model.model_json_schema(ref_template=_REF, mode=mode)
     for name, definition in [*schema.get("$defs", {}).items(), (model.__name__, schema)]:
@@ -123,17 +136,38 @@ def document_settings(settings: Settings) -> None:
                 field["minLength"] = getattr(settings, setting)
 
 
-def body(model: type[BaseModel]) -> dict[str, Any]:
-    """A required JSON request body of this model."""
+def _body(model: type[BaseModel]) -> dict[str, Any]:
     schema = component(model, mode="validation")
     return {"content": {"application/json": {"schema": schema}}, "required": True}
 
 
-def ok(status: int, model: type[BaseModel] | None, description: str) -> definitions.Response:
+def _ok(status: int, model: type[BaseModel] | None, description: str) -> definitions.Response:
+    from sanic_ext.extensions.openapi import definitions
+
     if model is None:
         return definitions.Response(status=status, description=description)
     content = {"application/json": {"schema": component(model)}}
     return definitions.Response(content, status=status, description=description)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One piece of an operation's description, built when the document is published."""
+
+    build: Callable[[], Any]
+    """Makes what sanic-ext's `openapi.definition` takes for it."""
+    many: bool = False
+    """`build` makes a list, spliced into the surrounding list (query parameters)."""
+
+
+def body(model: type[BaseModel]) -> Spec:
+    """A required JSON request body of this model."""
+    return Spec(lambda: _body(model))
+
+
+def ok(status: int, model: type[BaseModel] | None, description: str) -> Spec:
+    """A successful answer with this model's JSON (`None`: no body)."""
+    return Spec(lambda: _ok(status, model, description))
 
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -144,19 +178,101 @@ def links(
 ) -> Callable[[Handler], Handler]:
     """OpenAPI links on the `status` response: each operation takes its `parameter` from
     this response's `value` (generated clients and stateful fuzzers follow them: create,
-    then read, change, delete what was created). Goes above `openapi.definition`, whose
-    `Response` keeps only content, description and status."""
-    from sanic_ext.extensions.openapi.builders import OperationStore
+    then read, change, delete what was created). Goes above `operation`; published after
+    it (sanic-ext's `Response` keeps only content, description and status)."""
+    found = {
+        operation: {"operationId": operation, "parameters": {parameter: value}}
+        for operation in operations
+    }
 
     def add(handler: Handler) -> Handler:
-        response = OperationStore()[handler].responses[status]  # type: ignore[no-untyped-call]
-        response.fields["links"] = {
-            operation: {"operationId": operation, "parameters": {parameter: value}}
-            for operation in operations
-        }
+        _described(handler).links[status] = found
         return handler
 
     return add
+
+
+@dataclass
+class _Description:
+    """What a handler's decorators said about it, kept until `publish`."""
+
+    fields: dict[str, Any] | None = None
+    links: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    excluded: bool = False
+    published: bool = False
+
+
+_DESCRIPTIONS: dict[Callable[..., Any], _Description] = {}
+"""By handler, like sanic-ext's own operation store (handlers are module-level, built
+once per process)."""
+
+
+def _described(handler: Callable[..., Any]) -> _Description:
+    found = _DESCRIPTIONS.get(handler)
+    if found is None:
+        found = _DESCRIPTIONS[handler] = _Description()
+    return found
+
+
+def operation(**fields: Any) -> Callable[[Handler], Handler]:
+    """`openapi.definition(**fields)` for this handler, applied when the document is
+    published; `Spec`s among the fields (and in their lists) are built then."""
+
+    def record(handler: Handler) -> Handler:
+        _described(handler).fields = fields
+        return handler
+
+    return record
+
+
+def excluded(handler: Handler) -> Handler:
+    """Not in the document (the HTML pages)."""
+    _described(handler).excluded = True
+    return handler
+
+
+def _built(value: Any) -> Any:
+    if isinstance(value, Spec):
+        return value.build()
+    if isinstance(value, list):
+        items: list[Any] = []
+        for item in value:
+            if isinstance(item, Spec) and item.many:
+                items.extend(item.build())
+            else:
+                items.append(_built(item))
+        return items
+    return value
+
+
+def publish(app: Any, settings: Settings) -> None:
+    """Build the recorded descriptions into sanic-ext's store, once per process, then
+    what every operation shares (`finish_operations`) and this app's settings."""
+    from sanic_ext import openapi
+    from sanic_ext.extensions.openapi.builders import OperationStore
+
+    for route in app.router.routes:
+        description = _DESCRIPTIONS.get(route.handler)
+        if description is None or description.published:
+            continue
+        description.published = True
+        handler = route.handler
+        if description.excluded:
+            openapi.exclude()(handler)
+            continue
+        store = OperationStore()  # type: ignore[no-untyped-call]
+        if description.fields is not None:
+            fields = {name: _built(value) for name, value in description.fields.items()}
+            wrapped = openapi.definition(**fields)(handler)
+            if wrapped is not handler:
+                # `openapi.body` wraps the handler (a coroutine around it, even without
+                # validation) and keeps the description under the wrapper; the route
+                # serves the handler itself, so the description goes back to it.
+                store[handler] = store.pop(wrapped)
+        for status, found in description.links.items():
+            store[handler].responses[status].fields["links"] = found
+    document_settings(settings)
+    finish_operations(app)
 
 
 def finish_operations(app: Any) -> None:
@@ -179,7 +295,7 @@ def finish_operations(app: Any) -> None:
         if not operation.responses:  # (not documented: not in the document either)
             continue
         if 400 not in operation.responses:
-            (bad_request,) = errors(400)
+            (bad_request,) = _errors(400)
             operation.response(400, bad_request.fields["content"], _ERROR_DESCRIPTIONS[400])
         for status, response in operation.responses.items():
             response.fields["headers"] = _headers(int(status))
@@ -211,10 +327,16 @@ def _headers(status: int) -> dict[str, Any]:
     return headers
 
 
-def text(status: int, description: str, media_type: str = "text/plain") -> definitions.Response:
+def text(status: int, description: str, media_type: str = "text/plain") -> Spec:
     """A plain-text body (the Prometheus exposition format, for one)."""
-    content = {media_type: {"schema": {"type": "string"}}}
-    return definitions.Response(content, status=status, description=description)
+
+    def build() -> definitions.Response:
+        from sanic_ext.extensions.openapi import definitions
+
+        content = {media_type: {"schema": {"type": "string"}}}
+        return definitions.Response(content, status=status, description=description)
+
+    return Spec(build)
 
 
 _EXAMPLE_CODES = {
@@ -248,7 +370,19 @@ def _error_example(status: int) -> dict[str, Any]:
     }
 
 
-def errors(*statuses: int) -> list[definitions.Response]:
+def errors(*statuses: int) -> list[Spec]:
+    """The error envelope, with an example of its own, for each status."""
+    return [Spec(partial(_error, status)) for status in statuses]
+
+
+def _error(status: int) -> definitions.Response:
+    (response,) = _errors(status)
+    return response
+
+
+def _errors(*statuses: int) -> list[definitions.Response]:
+    from sanic_ext.extensions.openapi import definitions
+
     schema = component(ErrorEnvelope)
     return [
         definitions.Response(
@@ -260,10 +394,18 @@ def errors(*statuses: int) -> list[definitions.Response]:
     ]
 
 
-def query_parameters(
+def query_parameters(model: type[BaseModel]) -> list[Spec]:
+    """Each field of a query model as a documented, optional-or-required query parameter."""
+    return [Spec(lambda: _query_parameters(model), many=True)]
+
+
+def _query_parameters(
     model: type[BaseModel],
 ) -> list[dict[str, Any] | definitions.Parameter | str]:
-    """Each field of a query model as a documented, optional-or-required query parameter."""
+    from sanic_ext.extensions.openapi import definitions
+    from sanic_ext.extensions.openapi.builders import SpecificationBuilder
+    from sanic_ext.extensions.openapi.types import Schema
+
     schema = model.model_json_schema()
     definitions_by_name = schema.get("$defs", {})
     parameters: list[dict[str, Any] | definitions.Parameter | str] = []

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
+from app.http.blueprint import ERROR_FORMAT
 from app.http.types import OnrampApp
 
 
@@ -61,4 +62,5 @@ def add_head_routes(app: OnrampApp) -> None:
                 methods=["HEAD"],
                 name=f"{local_name}_head",
                 strict_slashes=route.strict,
+                error_format=route.extra.error_format or ERROR_FORMAT,
             )

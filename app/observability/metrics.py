@@ -17,28 +17,18 @@ import os
 import shutil
 import tempfile
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import psutil
-from prometheus_client import (
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 
 from app.http.request import REQUESTS
 from app.runtime.jobs import Job, periodic, wait_at_most
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from prometheus_client import Counter, Gauge, Histogram
+
     from app.context import AppContext
 
 logger = logging.getLogger("onramp.metrics")
@@ -67,6 +57,9 @@ def instruments(settings: Settings) -> Instruments:
     """This process's metric objects, created on first use (once per process)."""
     global _instruments
     if _instruments is None:
+        # Imported here: the main process, which serves nothing, never loads the client.
+        from prometheus_client import Counter, Gauge, Histogram
+
         if multiprocess_enabled() and "prometheus_pid" not in settings.COMPAT_DISABLED:
             from app.compat import prometheus_pid
 
@@ -138,8 +131,9 @@ class RequestTally:
     late.
     """
 
-    def __init__(self, instruments: Instruments, *, batched: bool = True) -> None:
+    def __init__(self, instruments: Callable[[], Instruments], *, batched: bool = True) -> None:
         self._instruments = instruments
+        """Asked at the first request: a process that serves nothing makes no metrics."""
         self._routes: list[RouteTally] = []
         self.batched = batched
         if batched:
@@ -150,7 +144,7 @@ class RequestTally:
     def route(self, method: str, route: str, status: int) -> RouteTally:
         """The tally of one (method, route template, status); its metric children (and the
         metrics files) are made now, at the first such request."""
-        instruments = self._instruments
+        instruments = self._instruments()
         tally = RouteTally(
             instruments.requests.labels(method, route, str(status)),
             instruments.latency.labels(method, route),
@@ -217,12 +211,16 @@ def multiprocess_enabled() -> bool:
 def worker_stopped() -> None:
     """Drop this worker's live gauges (counters stay: they are the host's history)."""
     if multiprocess_enabled():
+        from prometheus_client import multiprocess
+
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def sample_worker(context: AppContext) -> None:
     """Point-in-time gauges of this worker."""
     metrics = instruments(context.settings)
+    import psutil
+
     metrics.worker_rss.set(psutil.Process().memory_info().rss)
     metrics.in_flight.set(REQUESTS.in_flight())
     metrics.db_in_use.set(context.database.connections_in_use())
@@ -240,13 +238,15 @@ def sampler_job(context: AppContext) -> Job:
     )
 
 
-class _OutboxCollector(Collector):
+class _OutboxCollector:
     """Outbox depth, read from the database once per scrape (it is host-independent)."""
 
     def __init__(self, depth: dict[str, int]) -> None:
         self._depth = depth
 
     def collect(self):  # type: ignore[no-untyped-def]
+        from prometheus_client.core import GaugeMetricFamily
+
         family = GaugeMetricFamily(
             "onramp_outbox_emails", "Outbox emails by state", labels=["state"]
         )
@@ -255,8 +255,17 @@ class _OutboxCollector(Collector):
         yield family
 
 
-def render(outbox_depth: dict[str, int]) -> bytes:
-    """The exposition text: every worker's numbers, plus the outbox depth."""
+def render(outbox_depth: dict[str, int]) -> tuple[bytes, str]:
+    """The exposition text (every worker's numbers, plus the outbox depth) and its
+    content type."""
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST,
+        REGISTRY,
+        CollectorRegistry,
+        generate_latest,
+        multiprocess,
+    )
+
     if multiprocess_enabled():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
@@ -265,4 +274,4 @@ def render(outbox_depth: dict[str, int]) -> bytes:
         text = generate_latest(REGISTRY)
     extra = CollectorRegistry()
     extra.register(_OutboxCollector(outbox_depth))
-    return text + generate_latest(extra)
+    return text + generate_latest(extra), CONTENT_TYPE_LATEST
