@@ -4,6 +4,7 @@ hold, squatting a deleted vendor's address, racing the login throttle."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -242,6 +243,35 @@ def test_abandoned_signups_leave_a_real_login_fast(settings: Settings) -> None:
         api.wait_until(lambda: executor.in_flight == 0, timeout=2.0)
         bots = api.run(User.filter(email__startswith="bot").count())
         assert bots <= 200 - len(refused)
+
+
+def test_a_full_hashing_pool_refuses_signups_and_logins_before_the_database(
+    settings: Settings,
+) -> None:
+    """With every hashing thread busy and no room to wait, a signup and a login are
+    refused (503, Retry-After) before they touch the database: the refused signup did
+    not count toward its address's limit of one, so the same address signs up once the
+    pool is free. (Under a flood that keeps the answer at once: in CI a burst of 200
+    signups answered nothing within 0.5 s while each did its database work first.)"""
+    app = make_app(settings.replace(HASH_WORKERS=1, HASH_QUEUE_MAX=0, SIGNUP_MAX_PER_IP=1))
+    with ApiClient(app) as api:
+        executor = api.app.ctx.context.executor
+        release = threading.Event()
+        busy = api.loop.create_task(executor.run(release.wait, 10.0))
+        api.wait_until(lambda: executor.in_flight == 1, timeout=2.0)
+        body = {
+            "email": "first@x.example.com",
+            "password": PASSWORD,
+            "full_name": "F",
+            "organization_name": "F",
+        }
+        refused = api.post("/api/v1/auth/signup", json=body, token="")
+        login = api.post(LOGIN, json={"email": "a@x.example.com", "password": PASSWORD}, token="")
+        release.set()
+        api.run(busy)
+        assert [refused.status_code, login.status_code] == [503, 503], refused.text
+        assert refused.headers["Retry-After"] == login.headers["Retry-After"] == "1"
+        assert api.post("/api/v1/auth/signup", json=body, token="").status_code == 201
 
 
 def test_signups_are_limited_per_client_address(settings: Settings) -> None:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
@@ -21,6 +22,7 @@ import httpx
 import pytest
 
 from app.runtime.db import connection
+from app.runtime.pg_engine import BoundedWaitPool, PoolTimeout
 from app.settings import Settings
 from tests.conftest import make_app
 from tests.support import databases
@@ -200,3 +202,43 @@ def test_a_database_that_never_answers_is_503_within_db_connect_timeout(
     # lines that say so, never a traceback.
     assert lines.records
     assert [r.getMessage() for r in lines.records if r.exc_info] == []
+
+
+def test_callers_still_connecting_hold_their_places_in_the_pool() -> None:
+    """Every place of a pool taken by callers still opening a connection to a database
+    that never answers: the next caller waits the pool's bound (DB_POOL_TIMEOUT) and
+    fails as busy, instead of queueing in asyncpg behind one connect timeout after
+    another (seen in CI: a login 1.06 s after its start, behind the jobs' first
+    attempts, with both bounds at 0.5 s). Once the attempts have failed, their places
+    are free again: the next caller opens a connection of its own."""
+    connect_timeout, pool_timeout = 0.6, 0.2
+
+    async def scenario(port: int) -> tuple[float, float]:
+        pool = await asyncpg.create_pool(
+            f"postgres://onramp@127.0.0.1:{port}/onramp",
+            min_size=0,
+            max_size=2,
+            timeout=connect_timeout,
+        )
+        bounded = BoundedWaitPool(pool, pool_timeout)
+        try:
+            opening = [asyncio.ensure_future(bounded.acquire()) for _ in range(2)]
+            await asyncio.sleep(0.05)  # both are connecting now
+            started = time.perf_counter()
+            with pytest.raises(PoolTimeout):
+                await bounded.acquire()
+            waited = time.perf_counter() - started
+            failed = await asyncio.gather(*opening, return_exceptions=True)
+            assert [type(error) for error in failed] == [TimeoutError, TimeoutError]
+            started = time.perf_counter()
+            with pytest.raises(TimeoutError) as again:  # its own attempt, not the pool's bound
+                await bounded.acquire()
+            assert not isinstance(again.value, PoolTimeout)
+            return waited, time.perf_counter() - started
+        finally:
+            await pool.close()
+
+    with BlackHole() as hole:
+        waited, attempted = asyncio.run(scenario(hole.port))
+    assert pool_timeout <= waited < connect_timeout, waited
+    assert connect_timeout <= attempted < connect_timeout + 0.5, attempted

@@ -32,6 +32,11 @@ class Passwords:
                 field, f"at least {self._min_length} characters", "string_too_short"
             )
 
+    def ensure_room(self) -> None:
+        """Refuse now (`Overloaded`, 503) when no hash could start now: see
+        `BlockingExecutor.ensure_room`."""
+        self._executor.ensure_room()
+
     async def hash(self, password: str) -> str:
         return await self._executor.run(self._hasher.hash, password)
 

@@ -91,6 +91,7 @@ class AccountService:
         if not self._signup_enabled:
             raise Forbidden(SIGNUP_OFF)
         self.passwords.check_strength(data.password)
+        self.passwords.ensure_room()  # a flood is refused before the database work
         wait = await ratelimit.hit(self._signups_by_address, client_ip)
         if wait is not None:
             raise Throttled("Too many signups from your address; try again later", retry_after=wait)
@@ -207,6 +208,7 @@ class AccountService:
         """The account for `email` if `password` is its password. Every attempt counts
         toward login throttling before the password is checked; a success is taken back."""
         email = email_key(email)  # one account, and one throttle, for every spelling
+        self.passwords.ensure_room()  # a flood is refused before the database work
         wait = await self._throttle.attempt(email, client_ip)
         if wait is not None:
             raise Throttled("Too many failed sign-ins; try again later", retry_after=wait)

@@ -46,13 +46,23 @@ class BlockingExecutor:
                 max_workers=self._max_workers, thread_name_prefix="onramp-cpu"
             )
 
+    def ensure_room(self) -> None:
+        """Refuse now (`Overloaded`) what `run` would refuse now.
+
+        For a caller with work to do before its call (a signup or a login reads and
+        writes the database first): under a flood it is refused before that work, at
+        once, instead of after it, when its client may have given up. `run` still
+        decides: the pool may fill in between.
+        """
+        if self.in_flight >= self._capacity:
+            self._refuse()
+            raise Overloaded(BUSY, retry_after=1)
+
     async def run(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run `func` on the pool. Cancelled before a thread took it, it never runs."""
         if self._pool is None:
             raise RuntimeError("the blocking executor is not open")
-        if self.in_flight >= self._capacity:
-            self._refuse()
-            raise Overloaded(BUSY, retry_after=1)
+        self.ensure_room()
         self.in_flight += 1
         try:
             loop = asyncio.get_running_loop()

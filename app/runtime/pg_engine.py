@@ -75,11 +75,19 @@ class BoundedWaitPool:
 
     async def acquire(self, *, timeout: float | None = None) -> Any:
         # A connection is free, or one may be opened (bounded by the connect timeout):
-        # asyncpg hands it over without waiting.
+        # asyncpg hands it over without waiting. The caller counts from now, not from
+        # when it has the connection: one still opening its connection (up to
+        # DB_CONNECT_TIMEOUT against a database that does not answer) holds a place of
+        # the pool, and the next caller must take the bounded way instead of queueing
+        # in asyncpg behind each opening attempt in turn.
         if self._in_use < self._capacity or self._idle_in_asyncpg():
-            connection = await self._pool.acquire()
-        else:
-            connection = await self._wait_for_one(self._timeout if timeout is None else timeout)
+            self._in_use += 1
+            try:
+                return await self._pool.acquire()
+            except BaseException:
+                self._in_use -= 1
+                raise
+        connection = await self._wait_for_one(self._timeout if timeout is None else timeout)
         self._in_use += 1
         return connection
 
