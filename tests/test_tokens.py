@@ -29,6 +29,26 @@ def test_a_verified_token_is_remembered_until_it_expires(settings: Settings) -> 
         issuer.verify(token)
 
 
+def test_a_token_lives_its_whole_ttl_and_not_longer(settings: Settings) -> None:
+    """Issued at x.9 s, where whole-second claims cut 0.9 s off its life (or, rounded up,
+    added 0.1 s): checked by an issuer that has not seen it, half way through its one
+    second and 0.05 s after it."""
+    issuer, fresh_checker = (TokenIssuer(settings.replace(ACCESS_TOKEN_TTL=1)) for _ in "ab")
+    time.sleep((0.9 - time.time()) % 1)  # until the next x.9 s
+    before = time.time()
+    token = issuer.issue(PRINCIPAL)
+    after = time.time()
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert before - 0.001 <= claims["exp"] - 1 <= after + 0.001
+    time.sleep(max(0.0, after + 0.5 - time.time()))
+    assert fresh_checker.verify(token) == PRINCIPAL
+    time.sleep(max(0.0, before + 1.05 - time.time()))
+    with pytest.raises(InvalidToken):
+        TokenIssuer(settings.replace(ACCESS_TOKEN_TTL=1)).verify(token)
+    with pytest.raises(InvalidToken):  # nor from the memory of the one that verified it
+        fresh_checker.verify(token)
+
+
 def test_a_forged_token_is_refused_however_close_to_a_remembered_one(settings: Settings) -> None:
     issuer = TokenIssuer(settings)
     token = issuer.issue(PRINCIPAL)
