@@ -7,6 +7,7 @@ priority first, stop listeners in reverse, so resources close in reverse order).
 | main_process_start   | outbox folder checked, migrations (if MIGRATE_ON_START),       |
 |                      | metrics directory, protocol                                   |
 | main_process_ready   | stop signals guarded against a Sanic race (compat)            |
+| reload_process_start | (`--dev`) the reloader says from when an edit reloads          |
 | before_server_start  | context built, database opened, hashing pool opened           |
 | after_server_start   | background jobs through the supervisor; gc.freeze()           |
 | before_server_stop   | background jobs asked to stop, awaited with a bound           |
@@ -26,6 +27,7 @@ from app.lifecycle import (
     metrics,
     migrations,
     preflight,
+    reloader,
     report,
 )
 from app.settings import Settings
@@ -43,3 +45,4 @@ def install(app: OnrampApp, settings: Settings) -> None:
     jobs.install(app, settings)
     gc_freeze.install(app, settings)
     report.install(app)
+    reloader.install(app)

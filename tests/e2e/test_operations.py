@@ -281,6 +281,13 @@ def test_dev_auto_reload_does_not_leak(
         env, workers=0, extra_args=("--dev",), log_path=tmp_path / "dev.log", cwd=project_copy
     ) as server:
         server.wait_ready()
+        deadline = time.monotonic() + 30
+        while "auto-reload: watching for changes" not in server.output():
+            assert time.monotonic() < deadline, f"the reloader never started:\n{server.output()}"
+            time.sleep(0.1)
+        # Its first scan, which takes each file's time as the baseline, runs right after
+        # that line and takes milliseconds; an edit saved before it would reload nothing.
+        time.sleep(1.0)
         for revision in range(1, 6):
             health.write_text(
                 original.replace('{"status":"ok"}', f'{{"status":"ok","revision":{revision}}}')
