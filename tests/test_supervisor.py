@@ -11,6 +11,8 @@ from app.runtime.jobs import periodic
 from app.runtime.supervisor import TaskSupervisor
 from tests.support.client import ApiClient
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 
 def spawn_on(api: ApiClient):  # type: ignore[no-untyped-def]
     """How the lifecycle hands Sanic's task spawner to the supervisor."""
@@ -36,14 +38,39 @@ def test_stop_drains_polite_jobs_and_cancels_stubborn_ones(api: ApiClient) -> No
         supervisor = TaskSupervisor(spawn_on(api))
         supervisor.start("polite", polite)
         supervisor.start("stubborn", stubborn)
-        await asyncio.sleep(0.05)
-        report = await supervisor.stop(timeout=0.2)
+        await asyncio.sleep(0)  # both under way
+        report = await supervisor.stop(timeout=0.5)
         return report.drained, report.cancelled, supervisor.running()
 
     drained, cancelled, running = api.run(scenario())
     assert drained == ["polite"]
     assert cancelled == ["stubborn"]
     assert running == {}
+
+
+async def slow_cleanup(stop: asyncio.Event) -> None:
+    await stop.wait()
+    await asyncio.sleep(0.2)  # a dispatcher handing back its leases
+
+
+def test_a_stop_run_again_while_the_first_waits_reports_every_job(api: ApiClient) -> None:
+    """Sanic runs `before_server_stop` again when the loop is stopped during the first
+    run (a repeated stop), and both runs go on: the report of either accounts for every
+    job alive when the stop began, not only for those the later run found alive."""
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        supervisor = TaskSupervisor(spawn_on(api))
+        supervisor.start("quick", polite)
+        supervisor.start("slow", slow_cleanup)
+        await asyncio.sleep(0)  # both under way
+        first = asyncio.ensure_future(supervisor.stop(timeout=5))
+        while supervisor.running()["quick"]:  # the second stop comes once "quick" is done
+            await asyncio.sleep(0.005)
+        again = await supervisor.stop(timeout=5)
+        return sorted((await first).drained), sorted(again.drained)
+
+    first, again = api.run(scenario())
+    assert first == again == ["quick", "slow"]
 
 
 def test_one_live_job_per_name(api: ApiClient) -> None:
@@ -63,8 +90,10 @@ def test_one_live_job_per_name(api: ApiClient) -> None:
 
 def test_a_crashed_job_makes_the_worker_not_ready(api: ApiClient) -> None:
     async def start_crashing_job() -> None:
-        api.app.ctx.context.supervisor.start("crasher", crashing)
-        await asyncio.sleep(0.01)
+        supervisor = api.app.ctx.context.supervisor
+        supervisor.start("crasher", crashing)
+        while supervisor.running()["crasher"]:
+            await asyncio.sleep(0.005)
 
     assert api.get("/ready").status_code == 200
     api.run(start_crashing_job())

@@ -52,6 +52,10 @@ class TaskSupervisor:
         self._spawn = spawn
         self._jobs: dict[str, _Running] = {}
         self._stopping = False
+        self._stopping_since = 0.0
+        self._at_stop: dict[asyncio.Task[None], str] = {}
+        """The jobs alive when the stop began: what the report accounts for."""
+        self._cancelled: set[asyncio.Task[None]] = set()
         self.report = StopReport()
 
     def start(self, name: str, job: Job) -> asyncio.Task[None]:
@@ -78,30 +82,41 @@ class TaskSupervisor:
         return [name for name, job in self._jobs.items() if job.task.done() and not self._stopping]
 
     async def stop(self, timeout: float) -> StopReport:
-        """Ask every job to stop, wait up to `timeout` seconds, cancel the rest."""
-        started = time.perf_counter()
-        self._stopping = True
-        report = StopReport()
+        """Ask every job to stop, wait up to `timeout` seconds, cancel the rest.
+
+        Safe to call again: Sanic runs the whole `before_server_stop` sequence a second
+        time when the loop is stopped during the first run (a stop repeated while the
+        worker was already shutting down). A second call waits for what the first left
+        running, and the report still accounts for every job alive at the first.
+        """
+        if not self._stopping:
+            self._stopping = True
+            self._stopping_since = time.perf_counter()
+            self._at_stop = {
+                job.task: name for name, job in self._jobs.items() if not job.task.done()
+            }
         for job in self._jobs.values():
             job.stop.set()
-        live = {job.task: name for name, job in self._jobs.items() if not job.task.done()}
+        live = [task for task in self._at_stop if not task.done()]
         pending: set[asyncio.Task[None]] = set()
         if live:
             _, pending = await asyncio.wait(live, timeout=timeout)
         for task in pending:
             task.cancel()
+            self._cancelled.add(task)
         if pending:
             # A job that swallows cancellation is reported, not waited for forever.
             await asyncio.wait(pending, timeout=1.0)
-        for task, name in live.items():
-            if task in pending:
+        report = StopReport()
+        for task, name in self._at_stop.items():
+            if task in self._cancelled:
                 report.cancelled.append(name)
-            elif task.cancelled() or task.exception() is not None:
+            elif not task.done() or task.cancelled() or task.exception() is not None:
                 report.failed.append(name)
             else:
                 report.drained.append(name)
         self._jobs = {n: j for n, j in self._jobs.items() if not j.task.done()}
-        report.seconds = time.perf_counter() - started
+        report.seconds = time.perf_counter() - self._stopping_since
         self.report = report
         return report
 
