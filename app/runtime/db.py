@@ -9,6 +9,8 @@ fails with "No TortoiseContext is currently active" and closing closes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -184,11 +186,37 @@ class Database:
         return busy
 
     async def ping(self, timeout: float) -> None:
-        """Raise if the database does not answer `SELECT 1` within `timeout` seconds."""
+        """Raise TimeoutError if the database does not answer `SELECT 1` within `timeout`
+        seconds.
+
+        Not `wait_for` or `asyncio.timeout`: their timer copies the caller's context (the
+        request, body included), and asyncio keeps a cancelled timer until it is due, so
+        every readiness probe outlived its answer by `timeout`. This timer is made in an
+        empty context and knows the task it bounds only weakly."""
         if self._context is None:
             raise RuntimeError("database is not open")
         client = self._context.db()
-        await asyncio.wait_for(client.execute_query("SELECT 1"), timeout)
+        task = asyncio.current_task()
+        assert task is not None
+        bounded = weakref.ref(task)
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            if (waiting := bounded()) is not None:
+                expired = True
+                waiting.cancel()
+
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(timeout, expire, context=contextvars.Context())
+        try:
+            await client.execute_query("SELECT 1")
+        except asyncio.CancelledError:
+            if expired and task.uncancel() == 0:  # ours, not the caller's
+                raise TimeoutError(f"the database did not answer within {timeout}s") from None
+            raise
+        finally:
+            timer.cancel()
 
     async def close(self) -> int:
         """Close every connection; return (and remember) how many were open."""
