@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -117,12 +117,22 @@ def component(
     from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 
     spec = SpecificationBuilder()
-    schema = model.model_json_schema(ref_template=_REF, mode=mode)
-    for name, definition in [*schema.get("$defs", {}).items(), (model.__name__, schema)]:
-        converted = to_openapi30(definition)
+    for name, converted in _component_schemas(model, mode):
         _REGISTERED[name] = converted
         spec.add_component("schemas", name, converted)
     return {"$ref": _REF.format(model=model.__name__)}
+
+
+@cache
+def _component_schemas(
+    model: type[BaseModel], mode: Literal["validation", "serialization"]
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """A model's schema and those it uses, each converted to OpenAPI 3.0: made once per
+    model, since every operation names the error envelope again (pydantic builds a
+    schema afresh per call: most of the time the document took to build)."""
+    schema = model.model_json_schema(ref_template=_REF, mode=mode)
+    pairs = [*schema.get("$defs", {}).items(), (model.__name__, schema)]
+    return tuple((name, to_openapi30(definition)) for name, definition in pairs)
 
 
 def document_settings(settings: Settings) -> None:
