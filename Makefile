@@ -4,22 +4,48 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test system-packages bench-packages lint typecheck test-sqlite test-postgres coverage bench soak pin clean
+.PHONY: run test system-packages bench-packages lint typecheck tests coverage bench soak lock clean \
+	venv-runtime venv-dev
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+# The venv is installed from the locks and remembers, by their hashes, what it holds:
+# a second `make` with unchanged locks installs nothing. uv, itself pinned in the dev
+# lock, does the installing (seconds where pip took a minute); pip only bootstraps it.
+# Installed modules are compiled to bytecode once, at install: every Python process
+# (the suite starts hundreds) would otherwise compile each module it imports, and with
+# PYTHONDONTWRITEBYTECODE set it would do so every time.
+# $(call locked-venv,NAME,LOCK,INSTALL-COMMAND)
+define locked-venv
+@stamp="$(VENV)/.$(1)-$$(sha256sum $(2) | cut -c1-16)"; \
+if [ ! -f "$$stamp" ]; then \
+  [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); \
+  [ -x $(UV) ] || $(BIN)/python -m pip install -q "$$(grep -m1 '^uv==' requirements-dev.lock)"; \
+  echo "installing $(2) into $(VENV)"; \
+  $(UV) pip $(3) --quiet --compile-bytecode --python $(BIN)/python $(2) \
+    && rm -f $(VENV)/.$(1)-* && touch "$$stamp"; \
+fi
+endef
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
-	touch $@
+# `make run` needs only the deploy pins (added to what is there); `make test` makes the
+# venv exactly the dev lock, which holds those same pins (tests/test_requirements.py).
+venv-runtime:
+	$(call locked-venv,runtime,requirements_production.txt,install -r)
 
-$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-dev.txt
-	touch $@ $(VENV)/.runtime
+venv-dev:
+	$(call locked-venv,dev,requirements-dev.lock,sync)
+
+# Re-resolve the locks after editing requirements*.txt (existing pins are kept unless
+# UPGRADE=1): the deploy pins from requirements.txt, then the dev lock from
+# requirements-dev.txt with the deploy pins as constraints, both for Python 3.11.
+lock: venv-dev
+	$(UV) pip compile --quiet --python-version 3.11 --custom-compile-command "make lock" \
+	  $(if $(UPGRADE),--upgrade) requirements.txt -o requirements_production.txt
+	$(UV) pip compile --quiet --python-version 3.11 --custom-compile-command "make lock" \
+	  $(if $(UPGRADE),--upgrade) requirements-dev.txt -c requirements_production.txt \
+	  -o requirements-dev.lock
 
 # With HOST= or PORT= given, the links in development emails follow them (unless
 # PUBLIC_BASE_URL is set in the environment), so the link to /invite opens this server.
@@ -27,11 +53,11 @@ ifneq ($(origin HOST)$(origin PORT),filefile)
 RUN_ENV := PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}"
 endif
 
-run: $(VENV)/.runtime
+run: venv-runtime
 	$(BIN)/python -m app migrate
 	$(RUN_ENV) $(BIN)/sanic server:app --dev --host $(HOST) --port $(PORT)
 
-test: system-packages lint typecheck test-sqlite test-postgres coverage
+test: system-packages lint typecheck tests coverage
 
 # Debian packages installed when missing if we are root (CI is); otherwise a line says
 # which to install and what happens without them.
@@ -59,42 +85,40 @@ system-packages:
 bench-packages:
 	$(call debian-packages,wrk,the benchmarks need it)
 
-lint: $(VENV)/.dev
+lint: venv-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-typecheck: $(VENV)/.dev
+typecheck: venv-dev
 	$(BIN)/mypy
 
-# Both passes add to one branch-coverage record; `coverage` enforces the floor on it.
-test-sqlite: $(VENV)/.dev
-	rm -f .coverage
-	ONRAMP_TEST_DB=sqlite $(BIN)/python -m pytest --cov --cov-append --cov-report= $(PYTEST_ARGS)
-
-# Skips with a message when PostgreSQL is unreachable; fails instead under CI=true.
-test-postgres: $(VENV)/.dev
-	ONRAMP_TEST_DB=postgres $(BIN)/python -m pytest --cov --cov-append --cov-report= $(PYTEST_ARGS)
+# The whole suite, once, on SQLite and PostgreSQL together (tests/conftest.py says which
+# test runs on which): first everything that may share the machine, TEST_WORKERS at a
+# time, then the `serial` tests alone. Both add to one branch-coverage record, the
+# servers the end-to-end tests start included; `coverage` enforces the floor on it.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest --cov --cov-append --cov-report=
+# Our own modules' bytecode is cached too (in __pycache__, ignored by git), whatever
+# the shell says: each server the suite starts would compile all of them again.
+tests: export PYTHONDONTWRITEBYTECODE :=
+# A phase that PYTEST_ARGS leaves without tests (pytest's exit status 5) is no failure.
+tests: venv-dev
+	rm -f .coverage .coverage.*
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup -m "not serial" $(PYTEST_ARGS) || [ $$? = 5 ]
+	$(PYTEST) -n 0 -m serial $(PYTEST_ARGS) || [ $$? = 5 ]
 
 COVERAGE_FLOOR ?= 92
-coverage: $(VENV)/.dev
+coverage: venv-dev
+	@if ls .coverage.* >/dev/null 2>&1; then $(BIN)/coverage combine --quiet --append; fi
 	$(BIN)/coverage report --fail-under=$(COVERAGE_FLOOR)
 
 # Benchmarks (wrk, installed above, and PostgreSQL); results in bench/results/.
-bench: bench-packages $(VENV)/.dev
+bench: bench-packages venv-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-soak: bench-packages $(VENV)/.dev
+soak: bench-packages venv-dev
 	$(BIN)/python -m bench --soak $(or $(MINUTES),10) $(BENCH_ARGS)
 
-# Regenerate the exact deploy pins from requirements.txt in a throwaway venv.
-pin:
-	rm -rf .pin-venv && $(PYTHON) -m venv .pin-venv
-	.pin-venv/bin/pip install -q -r requirements.txt
-	{ echo "# Exact pins for deploys: pip install -r requirements_production.txt"; \
-	  echo "# Regenerate with: make pin (fresh venv, requirements.txt, pip freeze)."; \
-	  .pin-venv/bin/pip freeze | grep -viE '^(pip|setuptools|wheel)=='; } > requirements_production.txt
-	rm -rf .pin-venv
-
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.*

@@ -1,4 +1,17 @@
-"""Fixtures shared by the whole suite. `ONRAMP_TEST_DB` picks SQLite or PostgreSQL."""
+"""Fixtures shared by the whole suite, and how it covers both databases in one run.
+
+A test that uses a database (`database_url`, `e2e_database_url`, or `backend` itself)
+runs once per backend, as `test_name[sqlite]` and `test_name[postgres]`. Markers narrow
+that:
+
+- `@pytest.mark.backends("postgres")`: only there (a feature of that backend);
+- `@pytest.mark.any_backend`: the database is incidental to what the test checks (HTTP,
+  pages, compression, logs, the CLI's process handling): once, on the first backend the
+  run covers, so SQLite unless `ONRAMP_TEST_DB=postgres`.
+
+`ONRAMP_TEST_DB=sqlite|postgres` narrows the run to one backend. An unreachable
+PostgreSQL skips its half with a message, or under `CI=true` stops the run.
+"""
 
 from __future__ import annotations
 
@@ -21,41 +34,78 @@ Sanic.test_mode = True  # many apps per process, each with its own name
 
 ALL_BLUEPRINTS: tuple[str, ...] = DEFAULT_BLUEPRINTS
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+_PG_UNREACHABLE = pytest.StashKey[str]()
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def pytest_report_header() -> str:
-    return f"onramp test database: {databases.backend()}"
+    return f"onramp test databases: {', '.join(databases.selected())}"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if databases.backend() != "postgres":
+    """In the run's first process (before it starts any xdist worker): check that
+    PostgreSQL answers and migrate the template every PostgreSQL test database copies."""
+    config = session.config
+    if "postgres" not in databases.selected() or _is_xdist_worker(config):
         return
     reason = databases.postgres_reachable()
-    if reason is None:
-        return
-    if IN_CI:
-        pytest.exit(
-            f"PostgreSQL is required under CI=true but unreachable at "
-            f"{databases.POSTGRES_ADMIN_URL}: {reason}",
-            returncode=3,
+    if reason is not None:
+        message = (
+            f"PostgreSQL unreachable at {databases.POSTGRES_ADMIN_URL} ({reason}); start "
+            "it or set TEST_POSTGRES_URL to run the PostgreSQL half of the suite"
         )
-    session.config._onramp_pg_skip = (  # type: ignore[attr-defined]
-        f"PostgreSQL unreachable at {databases.POSTGRES_ADMIN_URL} ({reason}); start it "
-        "or set TEST_POSTGRES_URL to run the PostgreSQL half of the suite"
-    )
+        if IN_CI:
+            pytest.exit(f"PostgreSQL is required under CI=true: {message}", returncode=3)
+        os.environ["ONRAMP_TEST_PG_UNREACHABLE"] = message
+        return
+    os.environ[databases.TEMPLATE_VARIABLE] = databases.create_postgres_template()
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    reason = getattr(config, "_onramp_pg_skip", None)
-    if reason:
-        for item in items:
-            item.add_marker(pytest.mark.skip(reason=reason))
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    template = os.environ.get(databases.TEMPLATE_VARIABLE)
+    if template and not _is_xdist_worker(session.config):
+        databases.drop_postgres_database(template)
+
+
+def _backends_for(definition: pytest.Metafunc) -> list[str]:
+    selected = databases.selected()
+    if definition.definition.get_closest_marker("any_backend"):
+        return [selected[0]]
+    only = definition.definition.get_closest_marker("backends")
+    if only is not None:
+        return list(only.args)
+    return list(selected)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    unreachable = os.environ.get("ONRAMP_TEST_PG_UNREACHABLE")
+    params = []
+    for name in _backends_for(metafunc):
+        marks = []
+        if name not in databases.selected():
+            marks.append(pytest.mark.skip(reason=f"ONRAMP_TEST_DB={databases.selected()[0]}"))
+        elif name == "postgres" and unreachable:
+            marks.append(pytest.mark.skip(reason=unreachable))
+        params.append(pytest.param(name, id=name, marks=marks))
+    metafunc.parametrize("backend", params, scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database this test runs on (`sqlite` or `postgres`): see the module docstring."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture(scope="session")
 def _postgres_session_db() -> Iterator[str]:
-    with databases.fresh_postgres_database() as url:
-        databases.migrate_url(url)
+    with databases.fresh_postgres_database(migrated=True) as url:
         yield url
 
 
@@ -67,14 +117,29 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated, empty database for this test."""
-    if databases.backend() == "postgres":
+    if backend == "postgres":
         url: str = request.getfixturevalue("_postgres_session_db")
-        databases.truncate_postgres(url)
-        return url
-    template: Path = request.getfixturevalue("_sqlite_template")
-    return databases.sqlite_copy(template, tmp_path / "onramp.sqlite3")
+        databases.empty_postgres(url)
+    else:
+        template: Path = request.getfixturevalue("_sqlite_template")
+        url = databases.sqlite_copy(template, tmp_path / "onramp.sqlite3")
+    databases.switch_dialect(url)
+    return url
+
+
+@pytest.fixture
+def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database never migrated, on this test's backend."""
+    if backend == "postgres":
+        with databases.fresh_postgres_database("onramp_empty") as url:
+            databases.switch_dialect(url)
+            yield url
+    else:
+        url = f"sqlite://{tmp_path / 'empty.sqlite3'}"
+        databases.switch_dialect(url)
+        yield url
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from tests.support.accounts import PASSWORD, create_vendor, signup
 from tests.support.client import ApiClient
 from tests.support.invitations import ACCEPT, accept, invite, receive
 from tests.support.smtp import SmtpServer, token_in
+from tests.support.timing import deadline
 
 LOGIN = "/api/v1/auth/login"
 PROFILE = "/api/v1/vendor-profile"
@@ -188,16 +189,24 @@ def test_an_organisation_sends_a_bounded_number_per_hour(settings: Settings) -> 
         )
 
 
+@pytest.mark.serial  # measures a login against the time of one hash on this machine
 def test_abandoned_signups_leave_a_real_login_fast(settings: Settings) -> None:
     """200 signups from clients that give up after 0.5 s, with production-strength
     hashes: the bounded hashing queue refuses what it cannot start soon (503 at once),
     waiting hashes of clients that left never run, and a real login right after the
-    burst is answered in well under a second."""
+    burst waits behind at most the queue's few hashes, not the burst's."""
     strong = settings.replace(
         ARGON2_TIME_COST=3, ARGON2_MEMORY_COST=65536, ARGON2_PARALLELISM=4, HASH_QUEUE_MAX=4
     )
     with ApiClient(make_app(strong)) as api:
         signup(api, email="real@acme.example.com")
+        # One login on its own: how long a production-strength hash takes on this machine.
+        started = time.perf_counter()
+        login = api.post(
+            LOGIN, json={"email": "real@acme.example.com", "password": PASSWORD}, token=""
+        )
+        alone = time.perf_counter() - started
+        assert login.status_code == 200, login.text
 
         url = httpx.URL(api.base_url)
         payload = b'{"password": "bot password 123", "full_name": "Bot", '
@@ -247,7 +256,10 @@ def test_abandoned_signups_leave_a_real_login_fast(settings: Settings) -> None:
         )
         seconds = time.perf_counter() - started
         assert login.status_code == 200, login.text
-        assert seconds < 1.0, seconds
+        # Behind at most the hashes running and queued, and its own (on this machine's
+        # cores, as many hashes of work): never behind the burst's 200.
+        ahead = strong.HASH_WORKERS + strong.HASH_QUEUE_MAX
+        assert seconds < deadline((ahead + 1) * alone), (seconds, alone)
         # Nothing was left behind: no queued hash (a bot's hash that had started when its
         # client left runs to its end, a fraction of a second), and the bots that were
         # refused or left before their hash started have no account.

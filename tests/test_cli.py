@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from app.cli import PASSWORD_VARIABLE, main, parser
 from app.mail.models import OutboxEmail
 from app.settings import Settings
 from tests.conftest import make_app
-from tests.support import databases
 from tests.support.accounts import PASSWORD, create_vendor, signup
 from tests.support.client import ApiClient
 from tests.support.invitations import invite
@@ -32,16 +30,6 @@ def operator_env(
     monkeypatch.setenv("OUTBOX_DIR", str(tmp_path / "outbox"))
     monkeypatch.chdir(tmp_path)  # (no .env of the developer's is read)
     return monkeypatch
-
-
-@pytest.fixture
-def empty_database_url(tmp_path: Path) -> Iterator[str]:
-    """A database never migrated, on the suite's backend (one process keeps to one)."""
-    if databases.backend() == "postgres":
-        with databases.fresh_postgres_database("onramp_cli") as url:
-            yield url
-    else:
-        yield f"sqlite://{tmp_path / 'fresh.sqlite3'}"
 
 
 def test_help_lists_every_command() -> None:

@@ -12,6 +12,8 @@ from app.compat import MODULES, workarounds
 from app.settings import Settings
 from tests.conftest import make_app
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -22,6 +24,20 @@ def test_written_for_the_installed_version(workaround) -> None:  # type: ignore[
         f"{workaround.package} is {installed}, but app/compat/{workaround.name}.py was "
         f"written for {workaround.written_for}: re-check it against {workaround.upstream}"
     )
+
+
+@pytest.mark.parametrize(
+    "workaround", [w for w in workarounds() if w.package != "python"], ids=lambda w: w.name
+)
+def test_written_for_the_version_production_deploys(workaround) -> None:  # type: ignore[no-untyped-def]
+    """The lock CI installs holds production's pins (tests/test_requirements.py): the
+    version checked above is the one deployed."""
+    pins = dict(
+        line.split("==", 1)
+        for line in (ROOT / "requirements_production.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    assert pins.get(workaround.package) == workaround.written_for, workaround.package
 
 
 @pytest.mark.parametrize("workaround", workarounds(), ids=lambda w: w.name)

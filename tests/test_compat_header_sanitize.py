@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from sanic.response import HTTPResponse
 from sanic.response.types import HEADER_TRANSLATION_TABLE, BaseHTTPResponse
 
 from app.compat import header_sanitize
 from app.settings import Settings
 from tests.conftest import make_app
+
+pytestmark = pytest.mark.any_backend  # the database is incidental here
 
 
 def test_same_result_as_sanics_own_for_any_value() -> None:

@@ -16,7 +16,9 @@ import uvloop
 
 from app.compat.worker_stop_at_start import REPEAT_SECONDS, StopUntilStopping
 
-SAFETY = 2.0  # seconds after which the test stops a loop that would serve forever
+# Seconds after which the test stops a loop that would serve forever: a loop that stopped
+# sooner was stopped by the signal (how much sooner depends on the machine's load).
+SAFETY = 2.0
 SIGNAL = signal.SIGUSR1  # a stop signal for the test (SIGINT would reach pytest)
 
 LOOPS: list[Callable[[], asyncio.AbstractEventLoop]] = [
@@ -84,7 +86,7 @@ def test_a_signal_between_two_loop_runs(fixed: bool) -> None:
         if not fixed:
             assert seconds >= SAFETY  # served on
             return
-        assert seconds < 0.5
+        assert seconds < SAFETY  # stopped, not served on
         assert handler is not None
         handler.shutting_down()
         loop.run_until_complete(asyncio.sleep(2 * REPEAT_SECONDS))  # shutdown: not stopped
@@ -108,7 +110,7 @@ def test_a_stop_in_the_iteration_that_ends_the_start_listeners(
         if not fixed:
             assert seconds >= SAFETY
             return
-        assert seconds < REPEAT_SECONDS + 0.5
+        assert seconds < SAFETY  # stopped by the repeat, not served on
         assert handler is not None
         handler.shutting_down()
         loop.run_until_complete(asyncio.sleep(2 * REPEAT_SECONDS))
@@ -120,7 +122,7 @@ def test_a_normal_stop_is_one_stop() -> None:
         handler = start(loop, app, fixed=True)
         assert handler is not None
         loop.call_later(0.05, os.kill, os.getpid(), SIGNAL)  # while serving
-        assert serving_seconds(loop) < 1
+        assert serving_seconds(loop) < SAFETY
         handler.shutting_down()  # the first stop listener
         loop.run_until_complete(asyncio.sleep(2 * REPEAT_SECONDS))  # the shutdown's runs
         assert handler.requested

@@ -11,6 +11,8 @@ from app.settings import Settings
 from tests.conftest import ALL_BLUEPRINTS, make_app
 from tests.support.client import ApiClient
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 
 @pytest.mark.parametrize(
     ("header", "expected"),

@@ -16,6 +16,8 @@ from app.settings import Settings
 from tests.conftest import make_app
 from tests.support.client import ApiClient
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

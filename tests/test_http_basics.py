@@ -14,6 +14,8 @@ from tests.conftest import ALL_BLUEPRINTS, make_app
 from tests.support.accounts import signup
 from tests.support.client import ApiClient
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 SAMPLE = "tests.support.sample_bp"
 
 

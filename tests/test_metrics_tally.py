@@ -16,6 +16,8 @@ from tests.conftest import make_app
 from tests.support.accounts import create_vendor, signup
 from tests.support.client import ApiClient
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 # Every bucket, both ends of each, and beyond the last one.
 DURATIONS = [
     *LATENCY_BUCKETS,

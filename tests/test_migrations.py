@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -23,15 +21,6 @@ from tortoise.migrations.api import migrate as migrate_api
 from app.runtime.db import tortoise_config
 from app.settings import load_settings
 from tests.support import databases
-
-
-@pytest.fixture
-def empty_url(tmp_path: Path) -> Iterator[str]:
-    if databases.backend() == "postgres":
-        with databases.fresh_postgres_database("onramp_migration") as url:
-            yield url
-    else:
-        yield f"sqlite://{tmp_path / 'migrations.sqlite3'}"
 
 
 def migrate_to(url: str, target: str | None = None) -> None:
@@ -99,11 +88,11 @@ def execute(url: str, statements: list[Statement]) -> list[list[Any]]:
     return databases.run(run())
 
 
-def test_0003_moves_vendor_contacts_and_outbox_references(empty_url: str) -> None:
-    migrate_to(empty_url, "models.0002_invitations_outbox")
+def test_0003_moves_vendor_contacts_and_outbox_references(empty_database_url: str) -> None:
+    migrate_to(empty_database_url, "models.0002_invitations_outbox")
     org, user, vendor, invitation = (str(uuid.uuid4()) for _ in range(4))
     execute(
-        empty_url,
+        empty_database_url,
         [
             organization_row(org),
             user_row(user, "vera@v.example.com", "Vera"),
@@ -136,9 +125,9 @@ def test_0003_moves_vendor_contacts_and_outbox_references(empty_url: str) -> Non
             ),
         ],
     )
-    migrate_to(empty_url)
+    migrate_to(empty_database_url)
     contact, reference = execute(
-        empty_url,
+        empty_database_url,
         [
             ("SELECT CAST(contact_user_id AS VARCHAR(36)) FROM vendors", ()),
             ("SELECT CAST(ref_id AS VARCHAR(36)), ref_version FROM outbox_emails", ()),
@@ -149,16 +138,16 @@ def test_0003_moves_vendor_contacts_and_outbox_references(empty_url: str) -> Non
     # The old columns are gone on every database.
     for table, column in (("memberships", "vendor_id"), ("outbox_emails", "invitation_id")):
         with pytest.raises(Exception, match=column):
-            execute(empty_url, [(f"SELECT {column} FROM {table}", ())])  # noqa: S608 (constants)
+            execute(empty_database_url, [(f"SELECT {column} FROM {table}", ())])  # noqa: S608 (constants)
 
 
 def test_0004_existing_invitations_are_vendor_invitations_and_users_verified(
-    empty_url: str,
+    empty_database_url: str,
 ) -> None:
-    migrate_to(empty_url, "models.0003_contacts_on_vendors_generic_outbox")
+    migrate_to(empty_database_url, "models.0003_contacts_on_vendors_generic_outbox")
     org, user, vendor, invitation = (str(uuid.uuid4()) for _ in range(4))
     execute(
-        empty_url,
+        empty_database_url,
         [
             organization_row(org),
             user_row(user, "olive@acme.example.com", "Olive"),
@@ -170,9 +159,9 @@ def test_0004_existing_invitations_are_vendor_invitations_and_users_verified(
             ),
         ],
     )
-    migrate_to(empty_url)
+    migrate_to(empty_database_url)
     kinds, verified = execute(
-        empty_url,
+        empty_database_url,
         [
             ("SELECT kind, role, invited_by_id FROM invitations", ()),
             ("SELECT email_verified_at IS NOT NULL FROM users", ()),
@@ -183,12 +172,12 @@ def test_0004_existing_invitations_are_vendor_invitations_and_users_verified(
 
 
 def test_0005_invitations_outlive_their_vendor_and_the_audit_table_exists(
-    empty_url: str,
+    empty_database_url: str,
 ) -> None:
-    migrate_to(empty_url, "models.0004_sessions_passwords_invitation_kinds")
+    migrate_to(empty_database_url, "models.0004_sessions_passwords_invitation_kinds")
     org, vendor, invitation = (str(uuid.uuid4()) for _ in range(3))
     execute(
-        empty_url,
+        empty_database_url,
         [
             organization_row(org),
             vendor_row(vendor, org, "invited"),
@@ -211,12 +200,12 @@ def test_0005_invitations_outlive_their_vendor_and_the_audit_table_exists(
             ),
         ],
     )
-    migrate_to(empty_url)
+    migrate_to(empty_database_url)
     enforce_foreign_keys = (
-        [("PRAGMA foreign_keys = ON", ())] if empty_url.startswith("sqlite://") else []
+        [("PRAGMA foreign_keys = ON", ())] if empty_database_url.startswith("sqlite://") else []
     )
     *_, kept, events = execute(
-        empty_url,
+        empty_database_url,
         [
             *enforce_foreign_keys,
             ("DELETE FROM vendors WHERE organization_id = ?", (org,)),
@@ -234,19 +223,23 @@ def _users_at_0005(url: str, emails: list[str]) -> None:
     execute(url, [user_row(str(uuid.uuid4()), email) for email in emails])
 
 
-def test_0006_fills_normalised_addresses(empty_url: str) -> None:
-    _users_at_0005(empty_url, ["Alice@Example.com", "bob@example.com"])
-    migrate_to(empty_url)
-    [keys] = execute(empty_url, [("SELECT email, email_key FROM users ORDER BY email", ())])
+def test_0006_fills_normalised_addresses(empty_database_url: str) -> None:
+    _users_at_0005(empty_database_url, ["Alice@Example.com", "bob@example.com"])
+    migrate_to(empty_database_url)
+    [keys] = execute(
+        empty_database_url, [("SELECT email, email_key FROM users ORDER BY email", ())]
+    )
     assert [list(row) for row in keys] == [
         ["Alice@Example.com", "alice@example.com"],
         ["bob@example.com", "bob@example.com"],
     ]
 
 
-def test_0006_reports_addresses_that_would_merge_and_changes_nothing(empty_url: str) -> None:
-    _users_at_0005(empty_url, ["alice@example.com", "ALICE@example.com"])
+def test_0006_reports_addresses_that_would_merge_and_changes_nothing(
+    empty_database_url: str,
+) -> None:
+    _users_at_0005(empty_database_url, ["alice@example.com", "ALICE@example.com"])
     with pytest.raises(Exception, match=r"ALICE@example.com.*alice@example.com"):
-        migrate_to(empty_url)
-    [users] = execute(empty_url, [("SELECT email FROM users ORDER BY email", ())])
+        migrate_to(empty_database_url)
+    [users] = execute(empty_database_url, [("SELECT email FROM users ORDER BY email", ())])
     assert [row[0] for row in users] == ["ALICE@example.com", "alice@example.com"]

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import orjson
+import pytest
 
 from app.observability.logging.formatter import JsonFormatter
 from app.observability.logging.request_id import RequestIdFilter
@@ -15,6 +16,8 @@ from app.settings import Settings
 from tests.conftest import make_app
 from tests.support.accounts import PASSWORD, create_vendor, signup
 from tests.support.client import ApiClient
+
+pytestmark = pytest.mark.any_backend  # the database is incidental here
 
 
 def test_metrics_count_requests_by_route_template(api: ApiClient) -> None:

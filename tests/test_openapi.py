@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from openapi_spec_validator import validate
 
 from app.settings import Settings
 from tests.conftest import make_app
 from tests.support.client import ApiClient
+
+pytestmark = pytest.mark.any_backend  # the database is incidental here
 
 
 def test_openapi_document_is_valid_and_complete(api: ApiClient) -> None:

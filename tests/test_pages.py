@@ -16,6 +16,8 @@ from tests.support.accounts import PASSWORD, create_vendor, signup
 from tests.support.client import ApiClient
 from tests.support.smtp import SmtpServer, smtp_settings, token_in
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 RESET_TOKEN = re.compile(r"/reset\?token=([A-Za-z0-9_\-%]+)")
 
 

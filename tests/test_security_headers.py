@@ -3,10 +3,14 @@ no-store on token answers (the test client checks that on every answer of the su
 
 from __future__ import annotations
 
+import pytest
+
 from app.settings import Settings
 from tests.conftest import make_app
 from tests.support.accounts import signup
 from tests.support.client import ApiClient
+
+pytestmark = pytest.mark.any_backend  # the database is incidental here
 
 
 def test_every_kind_of_response_carries_the_headers(api: ApiClient) -> None:

@@ -25,6 +25,8 @@ from app.runtime import startup
 from app.settings import Settings
 from tests.conftest import make_app
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 
 def wrapped(cause: BaseException) -> BaseException:
     """As Tortoise raises it: its own error, the driver's as the cause."""

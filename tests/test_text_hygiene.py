@@ -28,6 +28,8 @@ from tests.support.client import ApiClient
 from tests.support.invitations import accept, invite, receive
 from tests.support.smtp import SmtpServer, token_in
 
+pytestmark = pytest.mark.any_backend  # the database is incidental here
+
 BAD_VALUES = ("bad\x00value", "two\nlines", "bell\x07", "c1\x85control", "sep\u2028arator")
 # Formats whose own validation refuses these values anyway; what is tested here is the
 # rule for free text, so only plain strings count.

@@ -18,10 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import databases
 from tests.support.net import free_port
 from tests.support.server import ROOT, ServerProcess
 from tests.support.smtp import SmtpServer, smtp_settings, text_of
+
+# The database is incidental here; the file's tests share one server (module-scoped),
+# so they run on one pytest-xdist worker.
+pytestmark = [pytest.mark.any_backend, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -37,7 +40,7 @@ if not CHROMIUM.exists():
     pytest.skip(message, allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -58,18 +61,29 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def server(e2e_database_url: str, smtp: SmtpServer, tmp_path: Path) -> Iterator[ServerProcess]:
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(
+    module_database_url: str, smtp: SmtpServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """One server for the module: each test signs up and invites its own addresses, and
+    finds its emails by recipient."""
     port = free_port()
+    log = tmp_path_factory.mktemp("browser-server") / "server.log"
     env = {
         "APP_ENV": "testing",
-        "DATABASE_URL": e2e_database_url,
+        "DATABASE_URL": module_database_url,
         "MIGRATE_ON_START": "true",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "DISPATCH_POLL_INTERVAL": "0.2",
         **{key: str(value) for key, value in smtp_settings(smtp.port).items()},
     }
-    with ServerProcess(env, workers=1, log_path=tmp_path / "server.log", port=port) as running:
+    with ServerProcess(env, workers=1, log_path=log, port=port) as running:
         running.wait_ready()
         yield running
         running.stop()
@@ -125,10 +139,11 @@ def api(server: ServerProcess, smtp: SmtpServer) -> Iterator[Api]:
 CONFIRMATION_LINK = re.compile(r"http://127\.0\.0\.1:\d+/verify\?token=[A-Za-z0-9_\-%]+")
 
 
-def link_in(smtp: SmtpServer, count: int) -> str:
-    messages = smtp.wait_for(count)
-    found = LINK.search(text_of(messages[count - 1]))
-    assert found, text_of(messages[count - 1])
+def link_to(smtp: SmtpServer, address: str) -> str:
+    """The link in the (one) invitation or reset email sent to `address`."""
+    text = text_of(smtp.message_to(address))
+    found = LINK.search(text)
+    assert found, text
     return found.group(1)
 
 
@@ -156,20 +171,20 @@ def test_a_vendor_contact_accepts_and_signs_in(
     owner = api.signup("owner@acme.example.com", "Acme")
     api.invite(owner, "vera@bolt.example.com")
     page = browser.new_page()
-    page.goto(link_in(smtp, 1))
-    assert page.get_by_role("heading", name="Join Acme").is_visible()
+    page.goto(link_to(smtp, "vera@bolt.example.com"))
+    expect(page.get_by_role("heading", name="Join Acme")).to_be_visible()
     record(page, "accept_new_account", "invite")
     page.get_by_label("Full name").fill("Vera Vendor")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD + "?")
     page.get_by_role("button", name="Accept the invitation").click()
-    assert page.get_by_role("alert").is_visible()  # the passwords differ
+    expect(page.get_by_role("alert")).to_be_visible()  # the passwords differ
     assert page.get_by_label("Full name").input_value() == "Vera Vendor"  # kept
     record(page, "accept_new_account", "invite-error")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Accept the invitation").click()
-    assert page.get_by_role("heading", name="Welcome to Acme").is_visible()
+    expect(page.get_by_role("heading", name="Welcome to Acme")).to_be_visible()
     record(page, "accept_new_account", "welcome")
     signed_in = api.login("vera@bolt.example.com", PASSWORD)
     assert signed_in.status_code == 200
@@ -180,20 +195,20 @@ def test_a_forgotten_password_is_reset(browser: Browser, api: Api, smtp: SmtpSer
     api.signup("forgetful@acme.example.com", "Acme")
     api.post("/api/v1/auth/password-reset", email="forgetful@acme.example.com")
     page = browser.new_page()
-    page.goto(link_in(smtp, 1))
-    assert page.get_by_role("heading", name="Choose a new password").is_visible()
+    page.goto(link_to(smtp, "forgetful@acme.example.com"))
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     record(page, "reset_password", "reset")
     page.get_by_label("Password", exact=True).fill("a fresh passphrase")
     page.get_by_label("Confirm password").fill("a fresh passphrase")
     page.get_by_role("button", name="Save the new password").click()
-    assert page.get_by_role("heading", name="Your password is changed").is_visible()
+    expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
     record(page, "reset_password", "changed")
     assert api.login("forgetful@acme.example.com", PASSWORD).status_code == 401
     assert api.login("forgetful@acme.example.com", "a fresh passphrase").status_code == 200
-    page.goto(link_in(smtp, 1))  # the link again: used
-    assert page.get_by_role(
-        "heading", name="This password reset link can no longer be used"
-    ).is_visible()
+    page.goto(link_to(smtp, "forgetful@acme.example.com"))  # the link again: used
+    expect(
+        page.get_by_role("heading", name="This password reset link can no longer be used")
+    ).to_be_visible()
     record(page, "reset_password", "used-link")
 
 
@@ -204,12 +219,12 @@ def test_an_existing_account_joins_a_second_organisation(
     second = api.signup("owner@globex.example.com", "Globex")
     api.invite(second, "shared@bolt.example.com")
     page = browser.new_page()
-    page.goto(link_in(smtp, 1))
+    page.goto(link_to(smtp, "shared@bolt.example.com"))
     assert page.get_by_label("Full name").count() == 0  # the account exists: password only
     record(page, "accept_existing_account", "invite")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Accept the invitation").click()
-    assert page.get_by_role("heading", name="Welcome to Globex").is_visible()
+    expect(page.get_by_role("heading", name="Welcome to Globex")).to_be_visible()
     signed_in = api.login(
         "shared@bolt.example.com", PASSWORD, organization_id=second["organization"]["id"]
     )
@@ -235,10 +250,10 @@ def test_an_owner_confirms_the_address_and_may_then_invite(
     assert "Confirm your email address" in refused.json()["error"]["message"]
     page = browser.new_page()
     page.goto(confirmation_link(smtp, "new.owner@acme.example.com"))
-    assert page.get_by_role("heading", name="Confirm your email address").is_visible()
+    expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
     record(page, "confirm_address", "verify")
     page.get_by_role("button", name="Yes, confirm my address").click()
-    assert page.get_by_role("heading", name="Your address is confirmed").is_visible()
+    expect(page.get_by_role("heading", name="Your address is confirmed")).to_be_visible()
     record(page, "confirm_address", "confirmed")
     invited = api.client.post(
         f"/api/v1/vendors/{vendor['id']}/invitations", json={}, headers=headers
@@ -253,7 +268,7 @@ def test_the_mailbox_owner_releases_a_squatted_address(
     page = browser.new_page()
     page.goto(confirmation_link(smtp, "victim@mail.example.com"))
     page.get_by_role("button", name="This was not me").click()
-    assert page.get_by_role("heading", name="The address is released").is_visible()
+    expect(page.get_by_role("heading", name="The address is released")).to_be_visible()
     record(page, "confirm_address", "released")
     mine = api.signup("victim@mail.example.com", "Victim Co")  # the real owner, confirmed
     assert mine["organization"]["name"] == "Victim Co"
@@ -270,9 +285,6 @@ def confirmation_link(smtp: SmtpServer, address: str) -> str:
     return found.group(0)
 
 
-@pytest.mark.skipif(
-    databases.backend() != "sqlite", reason="the document is the same on both databases"
-)
 def test_the_api_docs_work_without_internet(browser: Browser, server: ServerProcess) -> None:
     """`/docs` renders and lists every operation of the document, with every request
     the page makes answered by the server itself (any other host is refused here, as

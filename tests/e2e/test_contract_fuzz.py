@@ -8,8 +8,8 @@ create a vendor, then read, change, invite, delete it). As an owner whose addres
 confirmed, so that invitations really go out (to a local SMTP server).
 
 Bounded: a fixed number of examples per operation, a fixed seed (a failure reproduces
-with the seed and `st replay`), a time limit on the whole run. Runs in the PostgreSQL pass, the
-production database; the SQLite pass skips it.
+with the seed and `st replay`), a time limit on the whole run. Runs on PostgreSQL only, the
+production database.
 """
 
 from __future__ import annotations
@@ -22,20 +22,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import databases
 from tests.support.accounts import confirmed_owner
 from tests.support.server import ServerProcess
 from tests.support.smtp import SmtpServer, smtp_settings
+from tests.support.tools import tool_env
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 EXAMPLES_PER_OPERATION = 40
 SEED = 20261130
 TIME_BUDGET = 300  # seconds; a run takes about a minute
 
-pytestmark = pytest.mark.skipif(
-    databases.backend() != "postgres",
-    reason="fuzzes the server on PostgreSQL; runs in the ONRAMP_TEST_DB=postgres pass",
-)
+# The production database; the document is the same on both.
+pytestmark = pytest.mark.backends("postgres")
 
 
 def test_the_server_keeps_its_documented_contract(
@@ -84,6 +82,7 @@ def test_the_server_keeps_its_documented_contract(
                 str(tmp_path / "schemathesis"),
             ],
             cwd=tmp_path,  # (schemathesis keeps a cache directory where it runs)
+            env=tool_env(),
             capture_output=True,
             text=True,
             timeout=TIME_BUDGET,

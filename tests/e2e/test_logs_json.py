@@ -13,9 +13,12 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from app.settings import ALL_BLUEPRINTS
 from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.any_backend  # the database is incidental here
 
 
 def test_production_logs_are_one_json_object_per_line(

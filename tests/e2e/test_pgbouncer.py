@@ -19,10 +19,7 @@ from tests.support.server import ServerProcess, leak_markers_in
 from tests.support.smtp import SmtpServer, smtp_settings
 
 pytestmark = [
-    pytest.mark.skipif(
-        databases.backend() != "postgres",
-        reason="PgBouncer fronts PostgreSQL; runs in the ONRAMP_TEST_DB=postgres pass",
-    ),
+    pytest.mark.backends("postgres"),  # PgBouncer fronts PostgreSQL
     pytest.mark.skipif(
         not pgbouncer.available() and not IN_CI,
         reason="Debian's pgbouncer is missing (make system-packages installs it)",
@@ -33,7 +30,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def database_url() -> Iterator[str]:
+def database_url(backend: str) -> Iterator[str]:
     with databases.fresh_postgres_database("onramp_bouncer") as url:
         yield url
 

@@ -64,8 +64,8 @@ def test_a_database_that_refuses_connections(tmp_path: Path) -> None:
         assert "secret-password" not in line
 
 
-@pytest.mark.skipif(databases.backend() != "postgres", reason="needs PostgreSQL")
-def test_a_database_that_does_not_exist(tmp_path: Path) -> None:
+@pytest.mark.backends("postgres")
+def test_a_database_that_does_not_exist(backend: str, tmp_path: Path) -> None:
     base = databases.POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     env = {"DATABASE_URL": f"{base}/onramp_missing_database", "OUTBOX_DIR": str(tmp_path)}
     for result in (server(**env), migrate(**env)):

@@ -1,7 +1,15 @@
-"""Test databases: a migrated SQLite template copied per test, or a fresh PostgreSQL database.
+"""Test databases on SQLite and PostgreSQL, and the admin work around them.
 
-`ONRAMP_TEST_DB` (sqlite, the default, or postgres) switches the whole suite.
+One run of the suite covers both backends: a test that uses a database is run once per
+backend (`tests/conftest.py` parametrizes it), unless its markers say otherwise.
+`ONRAMP_TEST_DB` narrows a run to `sqlite` or `postgres` (default: both).
 `TEST_POSTGRES_URL` points at a server where the tests may create databases.
+
+PostgreSQL databases are cloned from one template migrated once per run (`CREATE
+DATABASE ... TEMPLATE`: about a tenth of a second, where creating and migrating one takes
+more than a second), and each is told not to wait for its commits to reach the disk
+(`synchronous_commit = off`: a crash of the server could lose the last commits, which no
+test relies on; what every session sees is unchanged).
 """
 
 from __future__ import annotations
@@ -10,24 +18,33 @@ import asyncio
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app.runtime.migrations import migrate
 from app.settings import load_settings
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgres")
+TEMPLATE_VARIABLE = "ONRAMP_TEST_PG_TEMPLATE"
+"""Set by the run's first process to the migrated template's name; inherited by the
+xdist workers it starts."""
 
 
-def backend() -> str:
-    name = os.environ.get("ONRAMP_TEST_DB", "sqlite").strip().lower()
-    if name not in {"sqlite", "postgres"}:
-        raise RuntimeError(f"ONRAMP_TEST_DB must be sqlite or postgres, not {name!r}")
-    return name
+def selected() -> tuple[str, ...]:
+    """The backends this run covers, as `ONRAMP_TEST_DB` says (default: both)."""
+    name = os.environ.get("ONRAMP_TEST_DB", "").strip().lower()
+    if name in {"", "all", "both"}:
+        return BACKENDS
+    if name not in BACKENDS:
+        raise RuntimeError(f"ONRAMP_TEST_DB must be sqlite, postgres or both, not {name!r}")
+    return (name,)
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -64,26 +81,76 @@ def postgres_url(database: str) -> str:
     return f"{base}/{database}"
 
 
-@contextmanager
-def fresh_postgres_database(prefix: str = "onramp_test") -> Iterator[str]:
-    """Create a new, empty database; drop it (and any leftover sessions) afterwards."""
-    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    run(admin(f'CREATE DATABASE "{name}"'))
+async def _admin(*statements: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
     try:
-        yield postgres_url(name)
+        for sql in statements:
+            await connection.execute(sql)
     finally:
-        run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await connection.close()
+
+
+def _new_name(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+
+
+@contextmanager
+def fresh_postgres_database(
+    prefix: str = "onramp_test", *, migrated: bool = False
+) -> Iterator[str]:
+    """A new database, empty or (`migrated=True`) a copy of the migrated template; dropped
+    (with any sessions left on it) afterwards."""
+    name = _new_name(prefix)
+    template = os.environ.get(TEMPLATE_VARIABLE) if migrated else None
+    source = f' TEMPLATE "{template}"' if template else ""
+    run(
+        _admin(
+            f'CREATE DATABASE "{name}"{source}',
+            f'ALTER DATABASE "{name}" SET synchronous_commit = off',
+        )
+    )
+    try:
+        url = postgres_url(name)
+        if migrated and not template:  # a process outside a test run (the benchmarks)
+            migrate_url(url)
+        yield url
+    finally:
+        drop_postgres_database(name)
+
+
+def drop_postgres_database(name: str) -> None:
+    run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def create_postgres_template() -> str:
+    """Create and migrate the run's template database; return its name. Nobody connects
+    to it afterwards (a database being copied must have no sessions)."""
+    name = _new_name("onramp_template")
+    run(_admin(f'CREATE DATABASE "{name}"'))
+    migrate_url(postgres_url(name))
+    return name
+
+
+_dialect_in_use: list[str] = []
+
+
+def switch_dialect(url: str) -> None:
+    """Before Tortoise opens `url` in this process: forget its statements if the last
+    database it opened here was of the other kind.
+
+    Tortoise keeps the SQL it built for each table (`EXECUTOR_CACHE`) by connection name
+    and table, not by dialect: a process that served SQLite and then opens PostgreSQL
+    under the same connection name would send SQLite's `?` placeholders to PostgreSQL.
+    A server process opens one database; a test process opens both.
+    """
+    dialect = url.split(":", 1)[0]
+    if _dialect_in_use and _dialect_in_use[0] != dialect:
+        EXECUTOR_CACHE.clear()
+    _dialect_in_use[:] = [dialect]
 
 
 def migrate_url(url: str) -> None:
+    switch_dialect(url)
     run(migrate(load_settings({"APP_ENV": "testing"}, DATABASE_URL=url)))
 
 
@@ -112,19 +179,73 @@ def count_connections(url: str, application_name: str | None = None) -> int:
     return run(_count_connections(url.rsplit("/", 1)[1], application_name))
 
 
-async def _truncate(url: str) -> None:
+async def _queued_emails(url: str) -> int:
     connection = await asyncpg.connect(url, timeout=5)
     try:
-        tables = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'tortoise_migrations'"
+        return int(
+            await connection.fetchval("SELECT count(*) FROM outbox_emails WHERE status = 'queued'")
         )
-        if tables:
-            names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-            await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()
 
 
-def truncate_postgres(url: str) -> None:
-    run(_truncate(url))
+def wait_until_no_email_queued(url: str, timeout: float = 90.0) -> None:
+    """Until every email of the outbox at `url` (PostgreSQL) is sent, failed or cancelled:
+    from then on no dispatcher holds one, so nothing more can be sent, duplicates
+    included."""
+    deadline = time.monotonic() + timeout
+    while (queued := run(_queued_emails(url))) > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{queued} emails still queued after {timeout}s")
+        time.sleep(0.05)
+
+
+_EMPTYING: dict[str, str] = {}
+"""Per database, the statements that empty it (its schema does not change in a run)."""
+
+
+async def _empty(url: str) -> None:
+    connection = await asyncpg.connect(url, timeout=5)
+    try:
+        if url not in _EMPTYING:
+            tables = [row["tablename"] for row in await connection.fetch(_CHILDREN_FIRST)]
+            sequences = await connection.fetch(
+                "SELECT pg_get_serial_sequence(quote_ident(t), 'id') AS name "
+                "FROM unnest($1::text[]) AS t",
+                tables,
+            )
+            _EMPTYING[url] = "; ".join(
+                [f'DELETE FROM "{table}"' for table in tables]  # noqa: S608 (catalogue names)
+                + [f"SELECT setval('{row['name']}', 1, false)" for row in sequences if row["name"]]
+            )
+        # DELETE, children first, in one transaction: a TRUNCATE of every table makes
+        # new files for each (tens of milliseconds); emptying small tables takes well
+        # under one. Sequences start again, as on a fresh SQLite copy.
+        if _EMPTYING[url]:
+            await connection.execute(_EMPTYING[url])
+    finally:
+        await connection.close()
+
+
+_CHILDREN_FIRST = """
+WITH RECURSIVE tables AS (
+    SELECT c.oid, c.relname AS tablename FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'tortoise_migrations'
+), depth(oid, level) AS (
+    SELECT oid, 0 FROM tables
+    UNION ALL
+    SELECT f.conrelid, depth.level + 1 FROM depth
+    JOIN pg_constraint f ON f.contype = 'f' AND f.confrelid = depth.oid
+    WHERE f.conrelid <> depth.oid AND depth.level < 32
+)
+SELECT t.tablename FROM tables t JOIN depth d ON d.oid = t.oid
+GROUP BY t.tablename ORDER BY max(d.level) DESC, t.tablename
+"""
+"""Every table, each after all that reference it (a foreign key's table is deleted
+from before the table it points to)."""
+
+
+def empty_postgres(url: str) -> None:
+    """Delete every row but the migration records."""
+    run(_empty(url))

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from app.accounts import verification
 from tests.support.net import free_port
@@ -36,6 +37,7 @@ class Recorder:
         self.refuse = refuse  # recipients answered "550 no such user"
         self.connections: set[tuple[str, int]] = set()  # client address of each message
         self.quits = 0
+        self.ended: set[tuple[str, int]] = set()  # client address of each ended connection
         self.messages: list[EmailMessage] = []
         # The confirmation email every signup sends is kept apart: most tests are about
         # other email, and count or index `messages` (tests/test_verification.py reads these).
@@ -74,6 +76,21 @@ class Recorder:
         return "250 Message accepted"
 
 
+class _Session(SMTP):
+    """aiosmtpd's session, which also tells the recorder when its connection ends."""
+
+    def connection_lost(self, error: Exception | None) -> None:
+        recorder, peer = self.event_handler, self.session.peer
+        super().connection_lost(error)
+        with recorder._lock:
+            recorder.ended.add(peer)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _Session(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpServer:
     def __init__(
         self, port: int | None = None, idle_timeout: float = 300.0, **recorder: Any
@@ -81,7 +98,7 @@ class SmtpServer:
         self.port = port or free_port()
         self.recorder = Recorder(**recorder)
         self._given: set[str] = set()
-        self._controller = Controller(
+        self._controller = _Controller(
             self.recorder,
             hostname="127.0.0.1",
             port=self.port,
@@ -127,6 +144,17 @@ class SmtpServer:
                 return token
             time.sleep(0.02)
         raise TimeoutError(f"no confirmation email to {address} within {timeout}s")
+
+    def message_to(self, address: str, timeout: float = 30.0) -> EmailMessage:
+        """The first email to `address` (confirmations aside), once it has arrived: for
+        tests that share one server and one mailbox, each with its own addresses."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.messages:
+                if str(message["To"]) == address:
+                    return message
+            time.sleep(0.05)
+        raise TimeoutError(f"no email to {address} within {timeout}s")
 
     def recipients(self) -> Counter[str]:
         return Counter(str(m["To"]) for m in self.messages)
