@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support import databases
-from tests.support.server import ServerProcess, leak_markers_in
+from tests.support.server import WITHOUT_DOCS, ServerProcess, leak_markers_in
 
 GRACEFUL_TIMEOUT = 15.0
 
@@ -26,6 +26,7 @@ def test_two_workers_serve_then_stop_cleanly(e2e_database_url: str, tmp_path: Pa
     marker = tmp_path / "job-cleanup.txt"
     env = {
         "APP_ENV": "testing",
+        **WITHOUT_DOCS,
         "DATABASE_URL": e2e_database_url,
         "MIGRATE_ON_START": "true",
         "LOG_LEVEL": "INFO",
@@ -68,6 +69,7 @@ def test_a_stop_sent_while_workers_start_ends_the_server(
     (docs/upstream/sanic-stop-during-worker-start.md), hence the bound."""
     env = {
         "APP_ENV": "testing",
+        **WITHOUT_DOCS,
         "DATABASE_URL": e2e_database_url,
         "MIGRATE_ON_START": "true",
         "BLUEPRINTS": "blueprints.health",

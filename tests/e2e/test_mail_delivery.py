@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import IN_CI
 from tests.support import databases, pgbouncer
 from tests.support.accounts import confirmed_owner
-from tests.support.server import ServerProcess, leak_markers_in
+from tests.support.server import WITHOUT_DOCS, ServerProcess, leak_markers_in
 from tests.support.smtp import SmtpServer, smtp_settings
 
 # Several processes and hosts claiming one queue: PostgreSQL's row locks.
@@ -36,6 +36,7 @@ def database_url(backend: str) -> Iterator[str]:
 def server_env(database_url: str, smtp_port: int, **extra: str) -> dict[str, str]:
     env = {
         "APP_ENV": "testing",
+        **WITHOUT_DOCS,
         "DATABASE_URL": database_url,
         "MIGRATE_ON_START": "true",
         "LOG_LEVEL": "INFO",

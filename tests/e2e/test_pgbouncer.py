@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.support import databases, pgbouncer
-from tests.support.server import ServerProcess, leak_markers_in
+from tests.support.server import WITHOUT_DOCS, ServerProcess, leak_markers_in
 from tests.support.smtp import SmtpServer, smtp_settings
 
 pytestmark = [
@@ -42,6 +42,7 @@ def test_accounts_vendors_and_email_through_pgbouncer(
     with SmtpServer() as smtp, pgbouncer.pgbouncer(database_url, pool_size=2) as bounced:
         env = {
             "APP_ENV": "testing",
+            **WITHOUT_DOCS,
             "DATABASE_URL": bounced if how == "setting" else f"{bounced}?statement_cache_size=0",
             "MIGRATE_ON_START": "true",
             "DISPATCH_POLL_INTERVAL": "0.2",

@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from tests.support import databases
-from tests.support.server import ServerProcess
+from tests.support.server import WITHOUT_DOCS, ServerProcess
 from tests.support.timing import deadline
 
 pytestmark = pytest.mark.any_backend  # how connections are read is no database matter
@@ -45,6 +45,7 @@ ATTACK_SECONDS = 8.0
 def slow_client_env(database_url: str) -> dict[str, str]:
     return {
         "APP_ENV": "testing",
+        **WITHOUT_DOCS,
         "DATABASE_URL": database_url,
         "MIGRATE_ON_START": "true",
         "REQUEST_TIMEOUT": str(HEAD_TIMEOUT),

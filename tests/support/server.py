@@ -24,6 +24,11 @@ from tests.support.net import free_port
 ROOT = Path(__file__).resolve().parents[2]
 SANIC = Path(sys.executable).with_name("sanic")
 
+WITHOUT_DOCS = {"DOCS_ENABLED": "false"}
+"""For a server whose test is not about the OpenAPI document (the testing profile serves
+one): production's default, and each of its processes then starts without sanic-ext and
+without building the document."""
+
 
 def _limit_fds(limit: int):  # type: ignore[no-untyped-def]
     """What `LimitNOFILE=` does in a systemd unit, for the child about to start."""
