@@ -8,6 +8,7 @@ priority first, stop listeners in reverse, so resources close in reverse order).
 |                      | metrics directory, protocol                                   |
 | main_process_ready   | stop signals guarded against a Sanic race (compat)            |
 | reload_process_start | (`--dev`) the reloader says from when an edit reloads          |
+| after_reload_trigger | (`--dev`) the reloader says which saved files restart workers |
 | before_server_start  | context built, database opened, hashing pool opened           |
 | after_server_start   | background jobs through the supervisor; gc.freeze()           |
 | before_server_stop   | background jobs asked to stop, awaited with a bound           |

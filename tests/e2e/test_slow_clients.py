@@ -147,7 +147,7 @@ def test_slow_heads_are_cut_off_and_normal_clients_served(
             return slow, answers, most_fds
 
         slow, answers, most_fds = databases.run(run())
-        served_after = httpx.get(f"{server.url}/health", timeout=5).status_code
+        served_after = server.client.get("/health", timeout=5).status_code
         output = server.output()
 
     connections = [c for c in slow if c is not None]
@@ -234,7 +234,7 @@ def upload_server(
         server.wait_ready()
         # One observed request first: the metrics' files open with the first one (the
         # probes of wait_ready are not observed).
-        assert httpx.get(f"{server.url}/nope", timeout=5).status_code == 404
+        assert server.client.get("/nope", timeout=5).status_code == 404
         (worker,) = server.worker_processes()
         yield server, worker
 

@@ -179,6 +179,26 @@ def count_connections(url: str, application_name: str | None = None) -> int:
     return run(_count_connections(url.rsplit("/", 1)[1], application_name))
 
 
+async def _client_ports(database: str, application_name: str) -> list[int]:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        rows = await connection.fetch(
+            "SELECT client_port FROM pg_stat_activity"
+            " WHERE datname = $1 AND application_name = $2 AND pid <> pg_backend_pid()",
+            database,
+            application_name,
+        )
+        return sorted(int(row["client_port"]) for row in rows)
+    finally:
+        await connection.close()
+
+
+def client_ports(url: str, application_name: str) -> list[int]:
+    """The local TCP port of each client session of `application_name` on the database of
+    `url`: with psutil, which process holds each session."""
+    return run(_client_ports(url.rsplit("/", 1)[1], application_name))
+
+
 async def _queued_emails(url: str) -> int:
     connection = await asyncpg.connect(url, timeout=5)
     try:
