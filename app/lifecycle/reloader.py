@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Collection
 
 from app.http.types import OnrampApp
 
@@ -32,7 +33,8 @@ def _watching(app: OnrampApp) -> None:
     logger.info("auto-reload: watching for changes; edits saved from now on reload the workers")
 
 
-def _reloading(app: OnrampApp, changed: set[str]) -> None:
+def _reloading(app: OnrampApp, *, changed: Collection[str] = ()) -> None:
+    # Sanic passes `changed` by keyword; its type for this listener takes the app alone.
     logger.info("%s %s", RELOADING, ", ".join(sorted(map(_shown, changed))))
 
 
