@@ -392,7 +392,7 @@ def test_dev_auto_reload_does_not_leak(
     # Every session is the live worker's (above), within its pool; the processes are the
     # same after every reload (the main process, the reloader, one worker and
     # multiprocessing's own).
-    assert all(connections <= 2 for connections, _ in samples), samples
+    assert all(connections <= int(env["DB_POOL_MAX"]) for connections, _ in samples), samples
     assert len({processes for _, processes in samples}) == 1, samples
     assert f"{RELOADING} blueprints/health.py" in output, output
     assert code == 0, output
