@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import IN_CI
 from tests.support import databases, pgbouncer
 from tests.support.accounts import confirmed_owner
-from tests.support.server import WITHOUT_DOCS, ServerProcess, leak_markers_in
+from tests.support.server import WITHOUT_DOCS, ServerProcess, leak_markers_in, until
 from tests.support.smtp import SmtpServer, smtp_settings
 
 # Several processes and hosts claiming one queue: PostgreSQL's row locks.
@@ -90,6 +90,16 @@ def test_sigterm_mid_delivery_hands_back_and_restart_sends_each_once(
             server.wait_ready()
             invite_many(server.url, 40, smtp)
             smtp.wait_for(3)
+            # More leases than sends can be in flight (two workers, DISPATCH_CONCURRENCY
+            # each): some worker holds rows it has not started. Where sending keeps pace
+            # with the invitations (a slow machine), early claims are a row each; a claim
+            # made while rows wait takes a batch.
+            in_flight = 2 * int(env["DISPATCH_CONCURRENCY"])
+            until(
+                lambda: databases.claimed_emails(database_url) >= in_flight + 2,
+                "no worker ever held a batch",
+                server,
+            )
             code, _ = server.stop(signal.SIGTERM)
             first_output = server.output()
         sent_before_restart = len(smtp.messages)

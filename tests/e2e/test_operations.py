@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -25,7 +24,7 @@ from app.lifecycle.reloader import RELOADING
 from tests.support import databases
 from tests.support.load import LoadResult, run_load
 from tests.support.net import free_port
-from tests.support.server import ROOT, SANIC, ServerProcess, leak_markers_in
+from tests.support.server import ROOT, SANIC, ServerProcess, leak_markers_in, until
 from tests.support.tools import tool_env
 
 STRONG_SECRET = "kX9f2-Lq8mZr4Tn7Wb1Yc6Hd3Jp0Vs5Ge_A-" + secrets.token_hex(8)
@@ -160,16 +159,6 @@ def test_metrics_add_up_across_two_workers(e2e_database_url: str, tmp_path: Path
         "duration_ms",
         "worker",
     } <= set(request_line)
-
-
-def until(
-    condition: Callable[[], object], failure: str, server: ServerProcess, timeout: float = 30
-) -> None:
-    """Wait for `condition`; fail with `failure` and the server's output after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{failure}:\n{server.output()}"
-        time.sleep(0.05)
 
 
 def live_pids(pids: list[int]) -> list[int]:

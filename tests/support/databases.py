@@ -209,6 +209,25 @@ async def _queued_emails(url: str) -> int:
         await connection.close()
 
 
+async def _claimed_emails(url: str) -> int:
+    connection = await asyncpg.connect(url, timeout=5)
+    try:
+        return int(
+            await connection.fetchval(
+                "SELECT count(*) FROM outbox_emails"
+                " WHERE status = 'queued' AND claimed_until > now()"
+            )
+        )
+    finally:
+        await connection.close()
+
+
+def claimed_emails(url: str) -> int:
+    """Queued emails that a worker holds a lease on now: being sent, or claimed in a
+    batch and not yet started."""
+    return run(_claimed_emails(url))
+
+
 def wait_until_no_email_queued(url: str, timeout: float = 90.0) -> None:
     """Until every email of the outbox at `url` (PostgreSQL) is sent, failed or cancelled:
     from then on no dispatcher holds one, so nothing more can be sent, duplicates

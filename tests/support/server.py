@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -160,3 +161,13 @@ LEAK_MARKERS = ("Traceback", "Task was destroyed", "ResourceWarning", "Unclosed"
 
 def leak_markers_in(output: str) -> list[str]:
     return [marker for marker in LEAK_MARKERS if marker in output]
+
+
+def until(
+    condition: Callable[[], object], failure: str, server: ServerProcess, timeout: float = 30
+) -> None:
+    """Wait for `condition`; fail with `failure` and the server's output after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{failure}:\n{server.output()}"
+        time.sleep(0.05)
