@@ -21,7 +21,7 @@ from app.accounts.verification import VerificationMail
 from app.audit.jobs import JOB_NAME as AUDIT_RETENTION_JOB
 from app.audit.jobs import retention_job
 from app.audit.service import AuditLog
-from app.compat import tortoise_cancel
+from app.invitations.acceptance import Acceptance
 from app.invitations.jobs import JOB_NAME as EXPIRY_JOB
 from app.invitations.jobs import expiry_job
 from app.invitations.mail import InvitationMail
@@ -57,6 +57,7 @@ class AppContext:
     accounts: AccountService
     vendors: VendorService
     invitations: InvitationService
+    acceptance: Acceptance
     members: MemberService
     audit: AuditLog
 
@@ -92,7 +93,6 @@ class AppContext:
 
 def build_context(settings: Settings, spawn: Spawn) -> AppContext:
     """Create (not open) everything a worker owns, and wire the services together."""
-    tortoise_cancel.set_enabled("tortoise_cancel" not in settings.COMPAT_DISABLED)
     database = Database(settings)
     executor = BlockingExecutor(settings.HASH_WORKERS, settings.HASH_QUEUE_MAX)
     sealer = Sealer(settings.SECRET_KEY.get_secret_value())
@@ -117,6 +117,7 @@ def build_context(settings: Settings, spawn: Spawn) -> AppContext:
         accounts=accounts,
         vendors=vendors,
         invitations=invitations,
+        acceptance=Acceptance(accounts),
         members=MemberService(),
         audit=AuditLog(),
     )

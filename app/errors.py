@@ -87,29 +87,32 @@ class Invalid(DomainError):
         return cls(details=[{"field": name, "message": message, "type": kind}])
 
 
-class Throttled(DomainError):
+class RetryLater(DomainError):
+    """Not now; the same request may succeed after `retry_after` seconds."""
+
+    retry_after: int = 1
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = max(1, retry_after)
+
+
+class Throttled(RetryLater):
     """Too many attempts; retry after `retry_after` seconds."""
 
     code = ErrorCode.TOO_MANY_REQUESTS
 
-    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = max(1, retry_after)
 
-
-class Unavailable(DomainError):
+class Unavailable(RetryLater):
     """A resource this needs (the database) is unavailable; retry later."""
 
     code = ErrorCode.DATABASE_UNAVAILABLE
     retry_after = 5  # seconds: an outage is not over in one, and clients should not spin
 
 
-class Overloaded(DomainError):
+class Overloaded(RetryLater):
     """This worker is at capacity for this kind of work (its bounded queue is full):
     answered at once, instead of making the client wait in a queue it may abandon."""
 
     code = ErrorCode.SERVICE_UNAVAILABLE
-
-    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = max(1, retry_after)

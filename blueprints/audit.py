@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse
 
 from app.accounts.roles import OWNERS
 from app.audit.schemas import AuditPage, AuditQuery
 from app.http import docs
 from app.http.auth import authorized, principal_of
-from app.http.blueprint import Blueprint
+from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
-from app.http.types import context_of
 from app.http.validation import validate_query
 
 bp = Blueprint("audit", url_prefix="/api/v1/audit-events")
@@ -25,10 +24,10 @@ bp = Blueprint("audit", url_prefix="/api/v1/audit-events")
     tag="audit",
     secured=docs.BEARER,
     parameter=docs.query_parameters(AuditQuery),
-    response=[docs.ok(200, AuditPage, "A page of events"), *docs.errors(401, 403, 422, 503)],
+    response=[docs.ok(200, AuditPage, "A page of events"), *docs.errors(503)],
 )
 @authorized(OWNERS)
 @validate_query(AuditQuery)
-async def list_audit_events(request: Request, query: AuditQuery) -> HTTPResponse:
+async def list_audit_events(request: OnrampRequest, query: AuditQuery) -> HTTPResponse:
     organization_id = principal_of(request).organization_id
     return json(await context_of(request).audit.list(organization_id, query))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse, empty
 
 from app.accounts.roles import ANY_ROLE, Role
@@ -22,10 +22,9 @@ from app.accounts.schemas import (
 )
 from app.http import docs
 from app.http.auth import authorized, client_ip, principal_of
-from app.http.blueprint import Blueprint
+from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
 from app.http.security_headers import NO_STORE
-from app.http.types import context_of
 from app.http.validation import validate_json
 
 bp = Blueprint("auth", url_prefix="/api/v1")
@@ -39,11 +38,11 @@ bp = Blueprint("auth", url_prefix="/api/v1")
     body=docs.body(SignupIn),
     response=[
         docs.ok(201, SignupOut, "Account, organisation and tokens"),
-        *docs.errors(400, 403, 409, 413, 415, 422, 429, 503),
+        *docs.errors(403, 409, 429, 503),
     ],
 )
 @validate_json(SignupIn)
-async def signup(request: Request, body: SignupIn) -> HTTPResponse:
+async def signup(request: OnrampRequest, body: SignupIn) -> HTTPResponse:
     accounts = context_of(request).accounts
     created = await accounts.signup(body, client_ip(request))
     return json(created, status=201, headers=NO_STORE)
@@ -57,11 +56,11 @@ async def signup(request: Request, body: SignupIn) -> HTTPResponse:
     body=docs.body(LoginIn),
     response=[
         docs.ok(200, SessionOut, "The session"),
-        *docs.errors(400, 401, 403, 413, 415, 422, 429, 503),
+        *docs.errors(401, 403, 429, 503),
     ],
 )
 @validate_json(LoginIn)
-async def login(request: Request, body: LoginIn) -> HTTPResponse:
+async def login(request: OnrampRequest, body: LoginIn) -> HTTPResponse:
     answer = await context_of(request).accounts.login(body, client_ip(request))
     return json(answer, headers=NO_STORE)
 
@@ -75,11 +74,11 @@ async def login(request: Request, body: LoginIn) -> HTTPResponse:
     body=docs.body(RefreshIn),
     response=[
         docs.ok(200, SessionOut, "The renewed session"),
-        *docs.errors(400, 401, 403, 413, 415, 422, 503),
+        *docs.errors(401, 403, 503),
     ],
 )
 @validate_json(RefreshIn)
-async def refresh(request: Request, body: RefreshIn) -> HTTPResponse:
+async def refresh(request: OnrampRequest, body: RefreshIn) -> HTTPResponse:
     return json(await context_of(request).accounts.refresh(body), headers=NO_STORE)
 
 
@@ -88,10 +87,10 @@ async def refresh(request: Request, body: RefreshIn) -> HTTPResponse:
     summary="End a session (its refresh tokens are revoked)",
     tag="accounts",
     body=docs.body(LogoutIn),
-    response=[docs.ok(204, None, "Signed out"), *docs.errors(400, 413, 415, 422, 503)],
+    response=[docs.ok(204, None, "Signed out"), *docs.errors(503)],
 )
 @validate_json(LogoutIn)
-async def logout(request: Request, body: LogoutIn) -> HTTPResponse:
+async def logout(request: OnrampRequest, body: LogoutIn) -> HTTPResponse:
     await context_of(request).accounts.logout(body.refresh_token)
     return empty()
 
@@ -101,10 +100,10 @@ async def logout(request: Request, body: LogoutIn) -> HTTPResponse:
     summary="The caller, their organisation, role and other memberships",
     tag="accounts",
     secured=docs.BEARER,
-    response=[docs.ok(200, MeOut, "The caller"), *docs.errors(401, 404, 503)],
+    response=[docs.ok(200, MeOut, "The caller"), *docs.errors(404, 503)],
 )
 @authorized(ANY_ROLE)
-async def me(request: Request) -> HTTPResponse:
+async def me(request: OnrampRequest) -> HTTPResponse:
     context = context_of(request)
     principal = principal_of(request)
     answer = await context.accounts.me(principal)
@@ -121,12 +120,12 @@ async def me(request: Request) -> HTTPResponse:
     body=docs.body(PasswordChangeIn),
     response=[
         docs.ok(204, None, "Changed"),
-        *docs.errors(400, 401, 404, 413, 415, 422, 429, 503),
+        *docs.errors(404, 429, 503),
     ],
 )
 @authorized(ANY_ROLE)
 @validate_json(PasswordChangeIn)
-async def change_password(request: Request, body: PasswordChangeIn) -> HTTPResponse:
+async def change_password(request: OnrampRequest, body: PasswordChangeIn) -> HTTPResponse:
     accounts = context_of(request).accounts
     await accounts.change_password(principal_of(request), body, client_ip(request))
     return empty()
@@ -139,11 +138,11 @@ async def change_password(request: Request, body: PasswordChangeIn) -> HTTPRespo
     body=docs.body(PasswordResetIn),
     response=[
         docs.ok(202, Accepted, "If an account has this address, the email is on its way"),
-        *docs.errors(400, 413, 415, 422, 429, 503),
+        *docs.errors(429, 503),
     ],
 )
 @validate_json(PasswordResetIn)
-async def request_password_reset(request: Request, body: PasswordResetIn) -> HTTPResponse:
+async def request_password_reset(request: OnrampRequest, body: PasswordResetIn) -> HTTPResponse:
     message = await context_of(request).accounts.request_reset(body.email, client_ip(request))
     return json({"message": message}, status=202)
 
@@ -153,10 +152,12 @@ async def request_password_reset(request: Request, body: PasswordResetIn) -> HTT
     summary="Choose a new password with the token from the email (every session ends)",
     tag="accounts",
     body=docs.body(PasswordResetConfirmIn),
-    response=[docs.ok(204, None, "Changed"), *docs.errors(400, 410, 413, 415, 422, 503)],
+    response=[docs.ok(204, None, "Changed"), *docs.errors(410, 503)],
 )
 @validate_json(PasswordResetConfirmIn)
-async def confirm_password_reset(request: Request, body: PasswordResetConfirmIn) -> HTTPResponse:
+async def confirm_password_reset(
+    request: OnrampRequest, body: PasswordResetConfirmIn
+) -> HTTPResponse:
     await context_of(request).accounts.confirm_reset(body)
     return empty()
 
@@ -170,11 +171,11 @@ async def confirm_password_reset(request: Request, body: PasswordResetConfirmIn)
     body=docs.body(VerifyIn),
     response=[
         docs.ok(204, None, "Confirmed (or released)"),
-        *docs.errors(400, 410, 413, 415, 422, 503),
+        *docs.errors(410, 503),
     ],
 )
 @validate_json(VerifyIn)
-async def verify_address(request: Request, body: VerifyIn) -> HTTPResponse:
+async def verify_address(request: OnrampRequest, body: VerifyIn) -> HTTPResponse:
     accounts = context_of(request).accounts
     if body.release:
         await accounts.release_address(body.token)
@@ -190,10 +191,10 @@ async def verify_address(request: Request, body: VerifyIn) -> HTTPResponse:
     secured=docs.BEARER,
     response=[
         docs.ok(202, Accepted, "Email queued"),
-        *docs.errors(401, 404, 409, 429, 503),
+        *docs.errors(404, 409, 429, 503),
     ],
 )
 @authorized(ANY_ROLE)
-async def resend_verification(request: Request) -> HTTPResponse:
+async def resend_verification(request: OnrampRequest) -> HTTPResponse:
     await context_of(request).accounts.resend_verification(principal_of(request))
     return json({"message": "A confirmation email is on its way"}, status=202)

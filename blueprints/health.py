@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse, raw
 
 from app.http import docs
-from app.http.blueprint import Blueprint
 from app.http.errors import error_body
+from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
-from app.http.types import context_of
 
 bp = Blueprint("health")
 READY_RETRY_AFTER = 5  # seconds
@@ -33,7 +32,7 @@ class Ready(BaseModel):
     tag="health",
     response=[docs.ok(200, Alive, "Alive")],
 )
-async def liveness(request: Request) -> HTTPResponse:
+async def liveness(request: OnrampRequest) -> HTTPResponse:
     """The process answers; touches nothing else (not even the JSON encoder)."""
     return raw(_ALIVE, content_type="application/json")
 
@@ -46,7 +45,7 @@ async def liveness(request: Request) -> HTTPResponse:
     tag="health",
     response=[docs.ok(200, Ready, "Ready"), *docs.errors(503)],
 )
-async def readiness(request: Request) -> HTTPResponse:
+async def readiness(request: OnrampRequest) -> HTTPResponse:
     """The database answers and the background jobs run."""
     failures = await context_of(request).failed_checks()
     if failures:

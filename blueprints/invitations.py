@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse
 
 from app.accounts.roles import ORG_STAFF, OWNERS
 from app.http import docs
 from app.http.auth import authorized, client_ip, optional_principal, principal_of
-from app.http.blueprint import Blueprint
+from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
 from app.http.security_headers import NO_STORE
-from app.http.types import context_of
 from app.http.validation import validate_json, validate_query
 from app.invitations.schemas import (
     AcceptIn,
@@ -44,13 +43,13 @@ bp = Blueprint("invitations", url_prefix="/api/v1")
     body=docs.body(InvitationCreate),
     response=[
         docs.ok(202, InvitationOut, "Invitation created, email queued"),
-        *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
+        *docs.errors(404, 409, 429, 503),
     ],
 )
 @authorized(ORG_STAFF)
 @validate_json(InvitationCreate)
 async def create_invitation(
-    request: Request, vendor_id: uuid.UUID, body: InvitationCreate
+    request: OnrampRequest, vendor_id: uuid.UUID, body: InvitationCreate
 ) -> HTTPResponse:
     invitations = context_of(request).invitations
     return json(await invitations.create(principal_of(request), vendor_id, body), status=202)
@@ -64,13 +63,13 @@ async def create_invitation(
     parameter=docs.query_parameters(InvitationListQuery),
     response=[
         docs.ok(200, InvitationPage, "A page of invitations"),
-        *docs.errors(401, 403, 404, 422, 503),
+        *docs.errors(404, 503),
     ],
 )
 @authorized(ORG_STAFF)
 @validate_query(InvitationListQuery)
 async def list_invitations(
-    request: Request, vendor_id: uuid.UUID, query: InvitationListQuery
+    request: OnrampRequest, vendor_id: uuid.UUID, query: InvitationListQuery
 ) -> HTTPResponse:
     return json(
         await context_of(request).invitations.list_for_vendor(
@@ -90,12 +89,12 @@ async def list_invitations(
     body=docs.body(TeammateInvitationCreate),
     response=[
         docs.ok(202, InvitationOut, "Invitation created, email queued"),
-        *docs.errors(400, 401, 403, 409, 413, 415, 422, 429, 503),
+        *docs.errors(409, 429, 503),
     ],
 )
 @authorized(OWNERS)
 @validate_json(TeammateInvitationCreate)
-async def invite_teammate(request: Request, body: TeammateInvitationCreate) -> HTTPResponse:
+async def invite_teammate(request: OnrampRequest, body: TeammateInvitationCreate) -> HTTPResponse:
     invitations = context_of(request).invitations
     return json(await invitations.create_teammate(principal_of(request), body), status=202)
 
@@ -108,12 +107,12 @@ async def invite_teammate(request: Request, body: TeammateInvitationCreate) -> H
     parameter=docs.query_parameters(InvitationSearchQuery),
     response=[
         docs.ok(200, InvitationPage, "A page of invitations"),
-        *docs.errors(401, 403, 422, 503),
+        *docs.errors(503),
     ],
 )
 @authorized(ORG_STAFF)
 @validate_query(InvitationSearchQuery)
-async def search_invitations(request: Request, query: InvitationSearchQuery) -> HTTPResponse:
+async def search_invitations(request: OnrampRequest, query: InvitationSearchQuery) -> HTTPResponse:
     return json(await context_of(request).invitations.list(principal_of(request), query))
 
 
@@ -122,10 +121,10 @@ async def search_invitations(request: Request, query: InvitationSearchQuery) -> 
     summary="Read an invitation",
     tag="invitations",
     secured=docs.BEARER,
-    response=[docs.ok(200, InvitationOut, "The invitation"), *docs.errors(401, 403, 404, 503)],
+    response=[docs.ok(200, InvitationOut, "The invitation"), *docs.errors(404, 503)],
 )
 @authorized(ORG_STAFF)
-async def get_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResponse:
+async def get_invitation(request: OnrampRequest, invitation_id: uuid.UUID) -> HTTPResponse:
     return json(await context_of(request).invitations.get(principal_of(request), invitation_id))
 
 
@@ -138,11 +137,11 @@ async def get_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResp
     secured=docs.BEARER,
     response=[
         docs.ok(202, InvitationOut, "Email queued"),
-        *docs.errors(401, 403, 404, 409, 429, 503),
+        *docs.errors(404, 409, 429, 503),
     ],
 )
 @authorized(ORG_STAFF)
-async def resend_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResponse:
+async def resend_invitation(request: OnrampRequest, invitation_id: uuid.UUID) -> HTTPResponse:
     invitations = context_of(request).invitations
     return json(await invitations.resend(principal_of(request), invitation_id), status=202)
 
@@ -153,10 +152,10 @@ async def resend_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
     description="Teammate invitations: owners only.",
     tag="invitations",
     secured=docs.BEARER,
-    response=[docs.ok(200, InvitationOut, "Revoked"), *docs.errors(401, 403, 404, 409, 503)],
+    response=[docs.ok(200, InvitationOut, "Revoked"), *docs.errors(404, 409, 503)],
 )
 @authorized(ORG_STAFF)
-async def revoke_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPResponse:
+async def revoke_invitation(request: OnrampRequest, invitation_id: uuid.UUID) -> HTTPResponse:
     return json(await context_of(request).invitations.revoke(principal_of(request), invitation_id))
 
 
@@ -165,11 +164,11 @@ async def revoke_invitation(request: Request, invitation_id: uuid.UUID) -> HTTPR
     summary="What an invitation token is for (public)",
     tag="invitations",
     parameter=docs.query_parameters(LookupQuery),
-    response=[docs.ok(200, LookupOut, "The invitation"), *docs.errors(410, 422, 503)],
+    response=[docs.ok(200, LookupOut, "The invitation"), *docs.errors(410, 503)],
 )
 @validate_query(LookupQuery)
-async def lookup_invitation(request: Request, query: LookupQuery) -> HTTPResponse:
-    return json(await context_of(request).invitations.lookup(query.token))
+async def lookup_invitation(request: OnrampRequest, query: LookupQuery) -> HTTPResponse:
+    return json(await context_of(request).acceptance.lookup(query.token))
 
 
 @bp.post("/invitations/accept")
@@ -182,11 +181,11 @@ async def lookup_invitation(request: Request, query: LookupQuery) -> HTTPRespons
     body=docs.body(AcceptIn),
     response=[
         docs.ok(201, AcceptOut, "The account, its new membership and a session"),
-        *docs.errors(400, 401, 403, 409, 410, 413, 415, 422, 429, 503),
+        *docs.errors(401, 403, 409, 410, 429, 503),
     ],
 )
 @validate_json(AcceptIn)
-async def accept_invitation(request: Request, body: AcceptIn) -> HTTPResponse:
+async def accept_invitation(request: OnrampRequest, body: AcceptIn) -> HTTPResponse:
     caller = optional_principal(request)
-    accepted = await context_of(request).invitations.accept(body, caller, client_ip(request))
+    accepted = await context_of(request).acceptance.accept(body, caller, client_ip(request))
     return json(accepted, status=201, headers=NO_STORE)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse, empty
 
 from app.accounts.roles import ANY_ROLE, ORG_STAFF, OWNERS
 from app.http import docs
 from app.http.auth import authorized, principal_of
-from app.http.blueprint import Blueprint
+from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
-from app.http.types import context_of
 from app.http.validation import validate_json, validate_query
 from app.members.schemas import MemberListQuery, MemberOut, MemberPage, RoleChangeIn
 
@@ -25,11 +24,11 @@ bp = Blueprint("members", url_prefix="/api/v1/members")
     tag="members",
     secured=docs.BEARER,
     parameter=docs.query_parameters(MemberListQuery),
-    response=[docs.ok(200, MemberPage, "A page of members"), *docs.errors(401, 403, 422, 503)],
+    response=[docs.ok(200, MemberPage, "A page of members"), *docs.errors(503)],
 )
 @authorized(ORG_STAFF)
 @validate_query(MemberListQuery)
-async def list_members(request: Request, query: MemberListQuery) -> HTTPResponse:
+async def list_members(request: OnrampRequest, query: MemberListQuery) -> HTTPResponse:
     return json(await context_of(request).members.list(principal_of(request), query))
 
 
@@ -42,12 +41,14 @@ async def list_members(request: Request, query: MemberListQuery) -> HTTPResponse
     body=docs.body(RoleChangeIn),
     response=[
         docs.ok(200, MemberOut, "The member"),
-        *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        *docs.errors(404, 409, 503),
     ],
 )
 @authorized(OWNERS)
 @validate_json(RoleChangeIn)
-async def change_role(request: Request, user_id: uuid.UUID, body: RoleChangeIn) -> HTTPResponse:
+async def change_role(
+    request: OnrampRequest, user_id: uuid.UUID, body: RoleChangeIn
+) -> HTTPResponse:
     members = context_of(request).members
     return json(await members.change_role(principal_of(request), user_id, body))
 
@@ -59,9 +60,9 @@ async def change_role(request: Request, user_id: uuid.UUID, body: RoleChangeIn) 
     "organisation are revoked at once.",
     tag="members",
     secured=docs.BEARER,
-    response=[docs.ok(204, None, "Removed"), *docs.errors(401, 403, 404, 409, 503)],
+    response=[docs.ok(204, None, "Removed"), *docs.errors(403, 404, 409, 503)],
 )
 @authorized(ANY_ROLE)
-async def remove_member(request: Request, user_id: uuid.UUID) -> HTTPResponse:
+async def remove_member(request: OnrampRequest, user_id: uuid.UUID) -> HTTPResponse:
     await context_of(request).members.remove(principal_of(request), user_id)
     return empty()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hmac
 
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse, raw
 
 from app.errors import NotFound, Unauthenticated
 from app.http import docs
-from app.http.blueprint import Blueprint
-from app.http.types import context_of, state_of
+from app.http.auth import bearer_token
+from app.http.request import OnrampRequest, context_of
 from app.observability import metrics
 
 bp = Blueprint("metrics")
@@ -25,17 +25,17 @@ bp = Blueprint("metrics")
         *docs.errors(401, 404, 503),
     ],
 )
-async def metrics_endpoint(request: Request) -> HTTPResponse:
+async def metrics_endpoint(request: OnrampRequest) -> HTTPResponse:
     context = context_of(request)
     settings = context.settings
     if settings.METRICS_MODE == "off":
         raise NotFound(f"Requested URL {request.path} not found")
     if settings.METRICS_MODE == "token":
-        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+        token = bearer_token(request) or ""
         expected = settings.METRICS_TOKEN.get_secret_value().encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        if not hmac.compare_digest(token.encode(), expected):
             raise Unauthenticated("Send the metrics token: Authorization: Bearer <token>")
-    tally = state_of(request).tally
+    tally = request.app.ctx.tally
     if tally is not None:  # this worker's own numbers, up to this request
         tally.flush()
     metrics.sample_worker(context)

@@ -15,15 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import pydantic
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse
 
 from app.accounts.schemas import PasswordResetConfirmIn, VerifyIn
 from app.errors import Conflict, DomainError, Forbidden, Gone, Invalid, Throttled, Unauthenticated
 from app.http import docs
 from app.http.auth import client_ip
-from app.http.blueprint import Blueprint
-from app.http.types import context_of
+from app.http.errors import status_of, validation_details
+from app.http.request import OnrampRequest, context_of, media_type
 from app.invitations.schemas import AcceptIn
 from app.pages import STATIC
 from app.pages.rendering import render
@@ -37,13 +37,12 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 SEND_FROM_PAGE = "Send the form from its page."
 
 
-async def _posted_form(request: Request) -> Mapping[str, Any] | HTTPResponse:
+async def _posted_form(request: OnrampRequest) -> Mapping[str, Any] | HTTPResponse:
     """The fields of a form one of these pages posted, or the page to answer instead:
     415 for a body that is no URL-encoded form (the pages upload no files; asked to
     parse a malformed multipart body, Sanic logs a traceback at error level, one per
     request a stranger chooses to send), 403 without the form's CSRF pair."""
-    media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
-    if media_type != FORM_MEDIA_TYPE:
+    if media_type(request.content_type) != FORM_MEDIA_TYPE:
         return await _message(request, 415, "Please try again", SEND_FROM_PAGE)
     form: Mapping[str, Any] = request.form or {}
     if not _csrf(request).valid(request, form.get(FIELD)):
@@ -56,13 +55,13 @@ bp.static("/static", STATIC, name="static")
 EXPIRED_FORM = "This form has expired. Open the link from your email again."
 
 
-def _csrf(request: Request) -> Csrf:
+def _csrf(request: OnrampRequest) -> Csrf:
     settings = context_of(request).settings
     return Csrf(settings.SECRET_KEY.get_secret_value(), settings.PUBLIC_BASE_URL)
 
 
 async def _page(
-    request: Request,
+    request: OnrampRequest,
     template: str,
     status: int = 200,
     headers: dict[str, str] | None = None,
@@ -72,14 +71,14 @@ async def _page(
 
 
 async def _message(
-    request: Request, status: int, heading: str, *paragraphs: str, **headers: str
+    request: OnrampRequest, status: int, heading: str, *paragraphs: str, **headers: str
 ) -> HTTPResponse:
     return await _page(
         request, "message.html", status, headers, heading=heading, paragraphs=paragraphs
     )
 
 
-async def _form(request: Request, template: str, status: int, **context: Any) -> HTTPResponse:
+async def _form(request: OnrampRequest, template: str, status: int, **context: Any) -> HTTPResponse:
     """A form page with a fresh CSRF cookie and field."""
     csrf = _csrf(request)
     cookie, field = csrf.new()
@@ -111,7 +110,7 @@ def _messages(error: DomainError) -> list[str]:
     ]
 
 
-async def _unusable(request: Request, what: str) -> HTTPResponse:
+async def _unusable(request: OnrampRequest, what: str) -> HTTPResponse:
     return await _message(
         request,
         410,
@@ -121,7 +120,7 @@ async def _unusable(request: Request, what: str) -> HTTPResponse:
     )
 
 
-async def _throttled(request: Request, error: Throttled) -> HTTPResponse:
+async def _throttled(request: OnrampRequest, error: Throttled) -> HTTPResponse:
     return await _message(
         request,
         429,
@@ -135,13 +134,10 @@ async def _throttled(request: Request, error: Throttled) -> HTTPResponse:
 
 
 async def _invite_form(
-    request: Request, token: str, *, errors: list[str] | None = None, full_name: str = "",
+    request: OnrampRequest, token: str, *, errors: list[str] | None = None, full_name: str = "",
     status: int = 200,
 ) -> HTTPResponse:  # fmt: skip
-    try:
-        invitation = await context_of(request).invitations.lookup(token)
-    except (Gone, pydantic.ValidationError):
-        return await _unusable(request, "invitation")
+    invitation = await context_of(request).acceptance.lookup(token)
     return await _form(
         request,
         "invite.html",
@@ -155,7 +151,7 @@ async def _invite_form(
 
 @bp.get("/invite")
 @docs.excluded
-async def invite_page(request: Request) -> HTTPResponse:
+async def invite_page(request: OnrampRequest) -> HTTPResponse:
     token = request.args.get("token", "")
     if not token:
         return await _message(
@@ -166,7 +162,7 @@ async def invite_page(request: Request) -> HTTPResponse:
 
 @bp.post("/invite")
 @docs.excluded
-async def accept_invitation(request: Request) -> HTTPResponse:
+async def accept_invitation(request: OnrampRequest) -> HTTPResponse:
     form = await _posted_form(request)
     if isinstance(form, HTTPResponse):
         return form
@@ -182,28 +178,8 @@ async def accept_invitation(request: Request) -> HTTPResponse:
             full_name=full_name,
             status=422,
         )
-    invitations = context_of(request).invitations
-    try:
-        body = AcceptIn(token=token, full_name=full_name or None, password=password or None)
-        accepted = await invitations.accept(body, None, client_ip(request))
-    except pydantic.ValidationError:
-        return await _unusable(request, "invitation")
-    except (Invalid, Unauthenticated) as error:
-        messages = (
-            ["Password: this is not the password of the account with this address"]
-            if isinstance(error, Unauthenticated)
-            else _messages(error)
-        )
-        status = 401 if isinstance(error, Unauthenticated) else 422
-        return await _invite_form(
-            request, token, errors=messages, full_name=full_name, status=status
-        )
-    except Gone:
-        return await _unusable(request, "invitation")
-    except Throttled as error:
-        return await _throttled(request, error)
-    except (Conflict, Forbidden) as error:
-        return await _message(request, 409, "This invitation cannot be accepted", error.message)
+    body = AcceptIn(token=token, full_name=full_name or None, password=password or None)
+    accepted = await context_of(request).acceptance.accept(body, None, client_ip(request))
     organization = accepted["organization"]["name"]
     return await _message(
         request,
@@ -218,18 +194,15 @@ async def accept_invitation(request: Request) -> HTTPResponse:
 
 
 async def _reset_form(
-    request: Request, token: str, *, errors: list[str] | None = None, status: int = 200
+    request: OnrampRequest, token: str, *, errors: list[str] | None = None, status: int = 200
 ) -> HTTPResponse:
-    try:
-        await context_of(request).accounts.check_reset_token(token)
-    except Gone:
-        return await _unusable(request, "password reset")
+    await context_of(request).accounts.check_reset_token(token)
     return await _form(request, "reset.html", status, token=token, errors=errors or [])
 
 
 @bp.get("/reset")
 @docs.excluded
-async def reset_page(request: Request) -> HTTPResponse:
+async def reset_page(request: OnrampRequest) -> HTTPResponse:
     token = request.args.get("token", "")
     if not token:
         return await _message(
@@ -240,7 +213,7 @@ async def reset_page(request: Request) -> HTTPResponse:
 
 @bp.post("/reset")
 @docs.excluded
-async def reset_password(request: Request) -> HTTPResponse:
+async def reset_password(request: OnrampRequest) -> HTTPResponse:
     form = await _posted_form(request)
     if isinstance(form, HTTPResponse):
         return form
@@ -250,19 +223,8 @@ async def reset_password(request: Request) -> HTTPResponse:
         return await _reset_form(
             request, token, errors=["Confirm password: the two passwords differ"], status=422
         )
-    try:
-        body = PasswordResetConfirmIn(token=token, new_password=password)
-        await context_of(request).accounts.confirm_reset(body)
-    except pydantic.ValidationError as error:
-        if any(e["loc"] == ("token",) for e in error.errors()):
-            return await _unusable(request, "password reset")
-        return await _reset_form(
-            request, token, errors=["Password: enter a new password"], status=422
-        )
-    except Invalid as error:
-        return await _reset_form(request, token, errors=_messages(error), status=422)
-    except Gone:
-        return await _unusable(request, "password reset")
+    body = PasswordResetConfirmIn(token=token, new_password=password)
+    await context_of(request).accounts.confirm_reset(body)
     return await _message(
         request,
         200,
@@ -276,35 +238,29 @@ async def reset_password(request: Request) -> HTTPResponse:
 
 @bp.get("/verify")
 @docs.excluded
-async def verify_page(request: Request) -> HTTPResponse:
+async def verify_page(request: OnrampRequest) -> HTTPResponse:
     token = request.args.get("token", "")
     if not token:
         return await _message(
             request, 404, "Nothing to confirm here", "Open the link from your email."
         )
-    try:
-        user = await context_of(request).accounts.pending_verification(token)
-    except Gone:
-        return await _unusable(request, "confirmation")
+    user = await context_of(request).accounts.pending_verification(token)
     return await _form(request, "verify.html", 200, token=token, user=user)
 
 
 @bp.post("/verify")
 @docs.excluded
-async def verify_address(request: Request) -> HTTPResponse:
+async def verify_address(request: OnrampRequest) -> HTTPResponse:
     form = await _posted_form(request)
     if isinstance(form, HTTPResponse):
         return form
     release = form.get("choice") == "release"
     accounts = context_of(request).accounts
-    try:
-        body = VerifyIn(token=str(form.get("token") or ""), release=release)
-        if body.release:
-            await accounts.release_address(body.token)
-        else:
-            await accounts.verify(body.token)
-    except (Gone, pydantic.ValidationError):
-        return await _unusable(request, "confirmation")
+    body = VerifyIn(token=str(form.get("token") or ""), release=release)
+    if body.release:
+        await accounts.release_address(body.token)
+    else:
+        await accounts.verify(body.token)
     if release:
         return await _message(
             request,
@@ -319,3 +275,75 @@ async def verify_address(request: Request) -> HTTPResponse:
         "Your address is confirmed",
         "Thank you. Your organisation can now send invitations.",
     )
+
+
+# --- errors ---------------------------------------------------------------------------
+# What the services raise, answered as pages: the status from the API's table
+# (`app.http.errors.STATUS_OF`), the words for a person. Sanic runs these for this
+# blueprint's routes only; everything else still leaves as the JSON envelope.
+
+_LINKS = {"/invite": "invitation", "/reset": "password reset", "/verify": "confirmation"}
+"""What each page's link is called in its messages."""
+
+_CANNOT = {"/invite": "This invitation cannot be accepted"}
+
+
+def _posted_field(request: OnrampRequest, name: str) -> str:
+    form = request.form if request.method == "POST" else None
+    return str((form.get(name) if form is not None else None) or "").strip()
+
+
+async def _form_again(request: OnrampRequest, messages: list[str], status: int) -> HTTPResponse:
+    """The page's form once more, with what went wrong beside it."""
+    token = _posted_field(request, "token")
+    if request.path == "/invite":
+        return await _invite_form(
+            request,
+            token,
+            errors=messages,
+            full_name=_posted_field(request, "full_name"),
+            status=status,
+        )
+    return await _reset_form(request, token, errors=messages, status=status)
+
+
+async def _gone(request: OnrampRequest, error: Gone) -> HTTPResponse:
+    return await _unusable(request, _LINKS.get(request.path, "page"))
+
+
+async def _not_valid(request: OnrampRequest, error: pydantic.ValidationError) -> HTTPResponse:
+    """A token that cannot be one is a link that cannot be used; a field of a form
+    that did not validate is shown beside the form."""
+    details = validation_details(error)
+    if request.method != "POST" or any(d["field"] == "token" for d in details):
+        return await _unusable(request, _LINKS.get(request.path, "page"))
+    if request.path == "/verify":
+        return await _unusable(request, "confirmation")
+    return await _form_again(request, _messages(Invalid(details=details)), 422)
+
+
+async def _invalid(request: OnrampRequest, error: Invalid) -> HTTPResponse:
+    return await _form_again(request, _messages(error), status_of(error))
+
+
+async def _wrong_password(request: OnrampRequest, error: Unauthenticated) -> HTTPResponse:
+    message = "Password: this is not the password of the account with this address"
+    return await _form_again(request, [message], status_of(error))
+
+
+async def _too_often(request: OnrampRequest, error: Throttled) -> HTTPResponse:
+    return await _throttled(request, error)
+
+
+async def _refused(request: OnrampRequest, error: Conflict | Forbidden) -> HTTPResponse:
+    heading = _CANNOT.get(request.path, "This cannot be done")
+    return await _message(request, status_of(error), heading, error.message)
+
+
+# (Sanic's `exception` decorator is untyped: registered by a call, the handlers stay typed.)
+bp.exception(Gone)(_gone)
+bp.exception(pydantic.ValidationError)(_not_valid)
+bp.exception(Invalid)(_invalid)
+bp.exception(Unauthenticated)(_wrong_password)
+bp.exception(Throttled)(_too_often)
+bp.exception(Conflict, Forbidden)(_refused)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse
 
 from app.accounts.roles import Role
 from app.http import docs
 from app.http.auth import authorized, principal_of
-from app.http.blueprint import Blueprint
+from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
-from app.http.types import context_of
 from app.http.validation import validate_json
 from app.vendors.schemas import ProfileOut, ProfilePatch
 
@@ -25,7 +24,7 @@ bp = Blueprint("vendor_profile", url_prefix="/api/v1/vendor-profile")
     response=[docs.ok(200, ProfileOut, "The vendor"), *docs.errors(401, 403, 404, 503)],
 )
 @authorized({Role.VENDOR})
-async def get_profile(request: Request) -> HTTPResponse:
+async def get_profile(request: OnrampRequest) -> HTTPResponse:
     return json(await context_of(request).vendors.get_profile(principal_of(request)))
 
 
@@ -37,11 +36,11 @@ async def get_profile(request: Request) -> HTTPResponse:
     body=docs.body(ProfilePatch),
     response=[
         docs.ok(200, ProfileOut, "The updated vendor"),
-        *docs.errors(400, 401, 403, 404, 413, 415, 422, 503),
+        *docs.errors(401, 403, 404, 503),
     ],
 )
 @authorized({Role.VENDOR})
 @validate_json(ProfilePatch)
-async def update_profile(request: Request, body: ProfilePatch) -> HTTPResponse:
+async def update_profile(request: OnrampRequest, body: ProfilePatch) -> HTTPResponse:
     changes = body.model_dump(exclude_unset=True)
     return json(await context_of(request).vendors.update_profile(principal_of(request), changes))

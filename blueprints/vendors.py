@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sanic import Request
+from sanic import Blueprint
 from sanic.response import HTTPResponse, empty
 
 from app.accounts.roles import ORG_STAFF
 from app.http import docs
 from app.http.auth import authorized, principal_of
-from app.http.blueprint import Blueprint
+from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
-from app.http.types import context_of
 from app.http.validation import validate_json, validate_query
 from app.vendors.schemas import VendorCreate, VendorListQuery, VendorOut, VendorPage, VendorPatch
 
@@ -27,11 +26,11 @@ bp = Blueprint("vendors", url_prefix="/api/v1/vendors")
     tag="vendors",
     secured=docs.BEARER,
     parameter=docs.query_parameters(VendorListQuery),
-    response=[docs.ok(200, VendorPage, "A page of vendors"), *docs.errors(401, 403, 422, 503)],
+    response=[docs.ok(200, VendorPage, "A page of vendors"), *docs.errors(503)],
 )
 @authorized(ORG_STAFF)
 @validate_query(VendorListQuery)
-async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse:
+async def list_vendors(request: OnrampRequest, query: VendorListQuery) -> HTTPResponse:
     return json(await context_of(request).vendors.list(principal_of(request), query))
 
 
@@ -52,12 +51,12 @@ async def list_vendors(request: Request, query: VendorListQuery) -> HTTPResponse
     body=docs.body(VendorCreate),
     response=[
         docs.ok(201, VendorOut, "The new vendor"),
-        *docs.errors(400, 401, 403, 409, 413, 415, 422, 503),
+        *docs.errors(409, 503),
     ],
 )
 @authorized(ORG_STAFF)
 @validate_json(VendorCreate)
-async def create_vendor(request: Request, body: VendorCreate) -> HTTPResponse:
+async def create_vendor(request: OnrampRequest, body: VendorCreate) -> HTTPResponse:
     return json(await context_of(request).vendors.create(principal_of(request), body), status=201)
 
 
@@ -66,10 +65,10 @@ async def create_vendor(request: Request, body: VendorCreate) -> HTTPResponse:
     summary="Read a vendor",
     tag="vendors",
     secured=docs.BEARER,
-    response=[docs.ok(200, VendorOut, "The vendor"), *docs.errors(401, 403, 404, 503)],
+    response=[docs.ok(200, VendorOut, "The vendor"), *docs.errors(404, 503)],
 )
 @authorized(ORG_STAFF)
-async def get_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
+async def get_vendor(request: OnrampRequest, vendor_id: uuid.UUID) -> HTTPResponse:
     return json(await context_of(request).vendors.get(principal_of(request), vendor_id))
 
 
@@ -83,12 +82,14 @@ async def get_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
     body=docs.body(VendorPatch),
     response=[
         docs.ok(200, VendorOut, "The updated vendor"),
-        *docs.errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
+        *docs.errors(404, 409, 503),
     ],
 )
 @authorized(ORG_STAFF)
 @validate_json(VendorPatch)
-async def update_vendor(request: Request, vendor_id: uuid.UUID, body: VendorPatch) -> HTTPResponse:
+async def update_vendor(
+    request: OnrampRequest, vendor_id: uuid.UUID, body: VendorPatch
+) -> HTTPResponse:
     changes = body.model_dump(exclude_unset=True)
     return json(await context_of(request).vendors.update(principal_of(request), vendor_id, changes))
 
@@ -98,9 +99,9 @@ async def update_vendor(request: Request, vendor_id: uuid.UUID, body: VendorPatc
     summary="Delete a vendor",
     tag="vendors",
     secured=docs.BEARER,
-    response=[docs.ok(204, None, "Deleted"), *docs.errors(401, 403, 404, 503)],
+    response=[docs.ok(204, None, "Deleted"), *docs.errors(404, 503)],
 )
 @authorized(ORG_STAFF)
-async def delete_vendor(request: Request, vendor_id: uuid.UUID) -> HTTPResponse:
+async def delete_vendor(request: OnrampRequest, vendor_id: uuid.UUID) -> HTTPResponse:
     await context_of(request).vendors.delete(principal_of(request), vendor_id)
     return empty()

@@ -11,8 +11,7 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from app.accounts.models import Organization
-from app.compat.tortoise_cancel import runs_to_completion
-from app.runtime.db import HOT_READS, connection
+from app.runtime.db import HOT_READS, connection, unit_of_work
 from app.settings import Settings
 from tests.conftest import make_app
 from tests.support.client import ApiClient
@@ -23,12 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_a_cancelled_caller_lets_the_transaction_finish_and_release(api: ApiClient) -> None:
     inside = asyncio.Event()
 
-    @runs_to_completion
+    @unit_of_work
     async def create_organisation() -> None:
-        async with in_transaction():
-            inside.set()
-            await asyncio.sleep(0.05)
-            await Organization.create(name="kept")
+        inside.set()
+        await asyncio.sleep(0.05)
+        await Organization.create(name="kept")
 
     async def scenario() -> tuple[int, int]:
         caller = asyncio.ensure_future(create_organisation())

@@ -367,7 +367,7 @@ def test_no_growth_over_twenty_start_stop_cycles(settings: Settings) -> None:
 
 def live_requests() -> int:
     gc.collect()
-    return sum(1 for obj in gc.get_objects() if type(obj).__name__ == "ApiRequest")
+    return sum(1 for obj in gc.get_objects() if type(obj).__name__ == "OnrampRequest")
 
 
 def test_answered_requests_are_not_kept_alive(settings: Settings) -> None:

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 from app.accounts.models import OneTimeToken
 from app.accounts.sessions import Sessions
-from app.compat.tortoise_cancel import runs_to_completion
 from app.runtime import ratelimit
+from app.runtime.db import unit_of_work
 from app.runtime.jobs import Job, periodic
 
 logger = logging.getLogger("onramp.housekeeping")
@@ -21,7 +21,7 @@ JOB_NAME = "accounts.housekeeping"
 USED_TOKEN_KEPT = timedelta(days=1)  # a spent token answers "already used" for a day
 
 
-@runs_to_completion
+@unit_of_work
 async def purge_expired() -> dict[str, int]:
     now = datetime.now(UTC)
     purged = {

@@ -10,8 +10,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from app.accounts import verification
 from app.accounts.models import Membership, Organization, User
 from app.accounts.passwords import Passwords
@@ -31,12 +29,12 @@ from app.accounts.throttle import LoginThrottle
 from app.accounts.users import EMAIL_TAKEN, create_user, organization_out, user_out
 from app.audit.actions import Action, TargetType
 from app.audit.log import record
-from app.compat.tortoise_cancel import runs_to_completion
 from app.errors import Conflict, Forbidden, NotFound, Throttled, Unauthenticated
 from app.fields import email_key
 from app.mail import outbox
 from app.mail.outbox import Outbox
 from app.runtime import origin, ratelimit
+from app.runtime.db import unit_of_work
 from app.runtime.ratelimit import Limit
 from app.settings import Settings
 
@@ -124,34 +122,33 @@ class AccountService:
         password_hash = await self.passwords.hash(data.password)
         return await self._create_owner(data, password_hash, confirmed=True)
 
-    @runs_to_completion
+    @unit_of_work
     async def _create_owner(
         self, data: SignupIn, password_hash: str, *, confirmed: bool
     ) -> dict[str, Any]:
-        async with in_transaction():
-            user = await create_user(
-                email=data.email, full_name=data.full_name, password_hash=password_hash
-            )
-            if confirmed:
-                user.email_verified_at = datetime.now(UTC)
-                await user.save(update_fields=["email_verified_at"])
-            organization = await Organization.create(name=data.organization_name)
-            await Membership.create(user=user, organization=organization, role=Role.OWNER)
-            await record(
-                Action.USER_SIGNED_UP,
-                organization_id=organization.id,
-                target_type=TargetType.USER,
-                target_id=user.id,
-                actor_id=None if confirmed else user.id,  # (an operator: the job names it)
-                changes={
-                    "email": [None, user.email],
-                    "full_name": [None, user.full_name],
-                    "organization_name": [None, organization.name],
-                },
-            )
-            if not confirmed:
-                await self._queue_verification(user, organization.name)
-            tokens = await self.sessions.open(Principal(user.id, organization.id, Role.OWNER))
+        user = await create_user(
+            email=data.email, full_name=data.full_name, password_hash=password_hash
+        )
+        if confirmed:
+            user.email_verified_at = datetime.now(UTC)
+            await user.save(update_fields=["email_verified_at"])
+        organization = await Organization.create(name=data.organization_name)
+        await Membership.create(user=user, organization=organization, role=Role.OWNER)
+        await record(
+            Action.USER_SIGNED_UP,
+            organization_id=organization.id,
+            target_type=TargetType.USER,
+            target_id=user.id,
+            actor_id=None if confirmed else user.id,  # (an operator: the job names it)
+            changes={
+                "email": [None, user.email],
+                "full_name": [None, user.full_name],
+                "organization_name": [None, organization.name],
+            },
+        )
+        if not confirmed:
+            await self._queue_verification(user, organization.name)
+        tokens = await self.sessions.open(Principal(user.id, organization.id, Role.OWNER))
         return {
             "user": user_out(user),
             "organization": organization_out(organization),
@@ -190,19 +187,17 @@ class AccountService:
         user = await verification.pending_account(token)
         return user_out(user)
 
-    @runs_to_completion
+    @unit_of_work
     async def verify(self, token: str) -> None:
         """The mailbox's owner confirms the address: the account keeps it for good."""
-        async with in_transaction():
-            user = await verification.spend(token)
-            await verification.confirmed(user)
+        user = await verification.spend(token)
+        await verification.confirmed(user)
 
-    @runs_to_completion
+    @unit_of_work
     async def release_address(self, token: str) -> None:
         """The mailbox's owner never signed up: the unverified account lets go of it."""
-        async with in_transaction():
-            user = await verification.spend(token)
-            await verification.released(user, actor_id=None)
+        user = await verification.spend(token)
+        await verification.released(user, actor_id=None)
 
     async def check_credentials(self, email: str, password: str, client_ip: str) -> User:
         """The account for `email` if `password` is its password. Every attempt counts
@@ -258,17 +253,16 @@ class AccountService:
         tokens = await self._open_session(Principal(user.id, chosen, membership.role))
         return await self.session_answer(user.id, chosen, tokens)
 
-    @runs_to_completion
+    @unit_of_work
     async def _open_session(self, principal: Principal) -> dict[str, Any]:
-        async with in_transaction():
-            await record(
-                Action.USER_LOGIN_SUCCEEDED,
-                organization_id=principal.organization_id,
-                target_type=TargetType.USER,
-                target_id=principal.user_id,
-                actor_id=principal.user_id,
-            )
-            return await self.sessions.open(principal)
+        await record(
+            Action.USER_LOGIN_SUCCEEDED,
+            organization_id=principal.organization_id,
+            target_type=TargetType.USER,
+            target_id=principal.user_id,
+            actor_id=principal.user_id,
+        )
+        return await self.sessions.open(principal)
 
     async def refresh(self, data: RefreshIn) -> dict[str, Any]:
         refreshed = await self.sessions.refresh(data.refresh_token, data.organization_id)
@@ -320,18 +314,17 @@ class AccountService:
             raise Unauthenticated(WRONG_PASSWORD) from None
         await self._set_password(principal, await self.passwords.hash(data.new_password))
 
-    @runs_to_completion
+    @unit_of_work
     async def _set_password(self, principal: Principal, password_hash: str) -> None:
-        async with in_transaction():
-            await User.filter(id=principal.user_id).update(password_hash=password_hash)
-            await self.sessions.revoke_user(principal.user_id)
-            await record(
-                Action.USER_PASSWORD_CHANGED,
-                organization_id=principal.organization_id,
-                target_type=TargetType.USER,
-                target_id=principal.user_id,
-                actor_id=principal.user_id,
-            )
+        await User.filter(id=principal.user_id).update(password_hash=password_hash)
+        await self.sessions.revoke_user(principal.user_id)
+        await record(
+            Action.USER_PASSWORD_CHANGED,
+            organization_id=principal.organization_id,
+            target_type=TargetType.USER,
+            target_id=principal.user_id,
+            actor_id=principal.user_id,
+        )
 
     async def request_reset(self, email: str, client_ip: str) -> str:
         """Queue a reset email for `email` (sent only if an account has it); the same
@@ -365,20 +358,19 @@ class AccountService:
         password_hash = await self.passwords.hash(data.new_password)
         await self._reset(data.token, password_hash)
 
-    @runs_to_completion
+    @unit_of_work
     async def _reset(self, token: str, password_hash: str) -> None:
-        async with in_transaction():
-            used = await use_reset_token(token)
-            await User.filter(id=used.user_id).update(password_hash=password_hash)
-            # The reset link reached this mailbox: the address is proven.
-            await User.filter(id=used.user_id, email_verified_at__isnull=True).update(
-                email_verified_at=datetime.now(UTC)
-            )
-            await self.sessions.revoke_user(used.user_id)
-            await record(
-                Action.USER_PASSWORD_RESET,
-                organization_id=None,
-                target_type=TargetType.USER,
-                target_id=used.user_id,
-                actor_id=used.user_id,
-            )
+        used = await use_reset_token(token)
+        await User.filter(id=used.user_id).update(password_hash=password_hash)
+        # The reset link reached this mailbox: the address is proven.
+        await User.filter(id=used.user_id, email_verified_at__isnull=True).update(
+            email_verified_at=datetime.now(UTC)
+        )
+        await self.sessions.revoke_user(used.user_id)
+        await record(
+            Action.USER_PASSWORD_RESET,
+            organization_id=None,
+            target_type=TargetType.USER,
+            target_id=used.user_id,
+            actor_id=used.user_id,
+        )

@@ -17,14 +17,12 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from app.accounts.models import Membership, RefreshToken
 from app.accounts.principal import Principal
 from app.accounts.roles import Role
 from app.accounts.tokens import TokenIssuer
-from app.compat.tortoise_cancel import runs_to_completion
 from app.errors import Forbidden, Unauthenticated
+from app.runtime.db import unit_of_work
 from app.runtime.tokens import hash_token, new_token
 
 REFRESH_DEAD = "The refresh token is invalid, used, expired or revoked; sign in again"
@@ -106,49 +104,47 @@ class Sessions:
             raise Unauthenticated(REFRESH_DEAD)
         return outcome
 
-    @runs_to_completion
+    @unit_of_work
     async def _rotate(
         self, refresh_token: str, organization_id: uuid.UUID | None
     ) -> Refreshed | _Refused | Blocked:
         """One transaction; a refusal is returned, not raised, so that a family revoked
         on reuse stays revoked (raising would roll the revocation back)."""
         now = _now()
-        async with in_transaction():
-            row = (
-                await RefreshToken.filter(token_hash=hash_token(refresh_token))
-                .select_for_update()
-                .first()
+        row = (
+            await RefreshToken.filter(token_hash=hash_token(refresh_token))
+            .select_for_update()
+            .first()
+        )
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            return _Refused.DEAD
+        target = organization_id or row.organization_id
+        membership = await Membership.get_or_none(user_id=row.user_id, organization_id=target)
+        if membership is None and target != row.organization_id:
+            return _Refused.NOT_A_MEMBER  # the presented token stays usable
+        if membership is not None:
+            reason = await self.gate(row.user_id, target, membership.role)
+            if reason is not None:
+                return Blocked(reason)  # the presented token stays as it was
+        claimed = await RefreshToken.filter(id=row.id, used_at__isnull=True).update(used_at=now)
+        if not claimed or membership is None:
+            # Used before (a copy is being replayed) or the membership is gone.
+            await RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True).update(
+                revoked_at=now
             )
-            if row is None or row.revoked_at is not None or row.expires_at <= now:
-                return _Refused.DEAD
-            target = organization_id or row.organization_id
-            membership = await Membership.get_or_none(user_id=row.user_id, organization_id=target)
-            if membership is None and target != row.organization_id:
-                return _Refused.NOT_A_MEMBER  # the presented token stays usable
-            if membership is not None:
-                reason = await self.gate(row.user_id, target, membership.role)
-                if reason is not None:
-                    return Blocked(reason)  # the presented token stays as it was
-            claimed = await RefreshToken.filter(id=row.id, used_at__isnull=True).update(used_at=now)
-            if not claimed or membership is None:
-                # Used before (a copy is being replayed) or the membership is gone.
-                await RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True).update(
-                    revoked_at=now
-                )
-                return _Refused.REUSED if not claimed else _Refused.DEAD
-            principal = Principal(row.user_id, target, membership.role)
-            tokens = await self.open(principal, family_id=row.family_id)
+            return _Refused.REUSED if not claimed else _Refused.DEAD
+        principal = Principal(row.user_id, target, membership.role)
+        tokens = await self.open(principal, family_id=row.family_id)
         return Refreshed(principal, tokens)
 
-    @runs_to_completion
+    @unit_of_work
     async def close(self, refresh_token: str) -> None:
         """Logout: the token's whole family is revoked (unknown tokens change nothing)."""
-        async with in_transaction():
-            row = await RefreshToken.get_or_none(token_hash=hash_token(refresh_token))
-            if row is not None:
-                await RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True).update(
-                    revoked_at=_now()
-                )
+        row = await RefreshToken.get_or_none(token_hash=hash_token(refresh_token))
+        if row is not None:
+            await RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True).update(
+                revoked_at=_now()
+            )
 
     @staticmethod
     async def revoke_user(user_id: uuid.UUID) -> int:

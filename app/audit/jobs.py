@@ -9,7 +9,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from app.audit.models import AuditEvent
-from app.compat.tortoise_cancel import runs_to_completion
+from app.runtime.db import unit_of_work
 from app.runtime.jobs import Job, periodic
 
 logger = logging.getLogger("onramp.audit")
@@ -20,7 +20,7 @@ JOB_NAME = "audit.retention"
 def retention_job(days: int, interval: float) -> Job:
     kept = timedelta(days=days)
 
-    @runs_to_completion
+    @unit_of_work
     async def purge_old_events() -> int:
         purged = await AuditEvent.filter(created_at__lt=datetime.now(UTC) - kept).delete()
         if purged:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
-
-if TYPE_CHECKING:  # the audit log sits below the areas whose changes it records
-    from app.accounts.models import Organization, User
 
 
 class AuditEvent(Model):
@@ -18,15 +15,17 @@ class AuditEvent(Model):
 
     `organization` is NULL for what belongs to a person rather than an organisation
     (a failed sign-in, a password reset). `actor` is NULL for background jobs (`job`
-    names them) and for anonymous requests.
+    names them) and for anonymous requests. The audit log sits below the areas whose
+    changes it records, so its relations name their models by Tortoise's label only
+    (typed as any model); queries use the `_id` columns.
     """
 
     id = fields.UUIDField(primary_key=True)
     created_at = fields.DatetimeField(auto_now_add=True)
-    organization: fields.ForeignKeyNullableRelation[Organization] = fields.ForeignKeyField(
+    organization: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
         "models.Organization", related_name="audit_events", null=True, on_delete=fields.CASCADE
     )
-    actor: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+    actor: fields.ForeignKeyNullableRelation[Model] = fields.ForeignKeyField(
         "models.User",
         related_name="audit_events",
         null=True,

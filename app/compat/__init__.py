@@ -25,14 +25,9 @@ MODULES = (
     "graceful_shutdown",
     "request_limits",
     "routing_allow",
-    "header_sanitize",
-    "tortoise_cancel",
     "tortoise_sqlite_fk_column",
-    "prometheus_pid",
     "prometheus_bulk",
     "sanic_ext_no_content",
-    "sanic_ext_guard",
-    "logging_srcfile",
     "tracerite_json_logs",
 )
 

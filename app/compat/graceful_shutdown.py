@@ -18,7 +18,8 @@ A mixin for Sanic's `HttpProtocol`, composed with the other protocol workarounds
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import TYPE_CHECKING
 
 from sanic.http import Stage
 
@@ -37,23 +38,24 @@ FRESH_CONNECTION_GRACE = 0.25  # seconds for an accepted connection to send its 
 RECHECK_INTERVAL = 0.02
 
 
-class GracefulShutdown:
+if TYPE_CHECKING:  # what the mixin extends, for the type checker
+    from sanic.server.protocols.http_protocol import HttpProtocol as _Protocol
+else:
+    _Protocol = object
+
+
+class GracefulShutdown(_Protocol):
     """A mixin for Sanic's `HttpProtocol`."""
 
-    # Set by HttpProtocol; declared for the type checker.
-    http: Any
-    loop: Any
-    transport: Any
-    recv_buffer: bytearray
     _received_bytes: bool
 
-    def connection_made(self, transport: Any) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._received_bytes = False
-        super().connection_made(transport)  # type: ignore[misc]
+        super().connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         self._received_bytes = True
-        super().data_received(data)  # type: ignore[misc]
+        super().data_received(data)
 
     def close_if_idle(self) -> bool:
         """Called once per connection at shutdown; Sanic waits for the ones left open."""
@@ -61,7 +63,7 @@ class GracefulShutdown:
             self.loop.call_later(FRESH_CONNECTION_GRACE, self._close_once_idle)
             return False
         if self._is_idle():
-            self.close()  # type: ignore[attr-defined]
+            self.close()
             return True
         self.loop.call_later(RECHECK_INTERVAL, self._close_once_idle)  # busy: after its response
         return False
@@ -74,6 +76,6 @@ class GracefulShutdown:
         if self.transport is None or self.transport.is_closing():
             return
         if self._is_idle():
-            self.close()  # type: ignore[attr-defined]
+            self.close()
         else:
             self.loop.call_later(RECHECK_INTERVAL, self._close_once_idle)

@@ -29,7 +29,7 @@ uploading would lose the 408 it had not read yet.
 from __future__ import annotations
 
 from time import monotonic as current_time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic.exceptions import BadRequest, PayloadTooLarge, RequestTimeout
 from sanic.http import Http, Stage
@@ -64,14 +64,14 @@ class DeadlineHttp(Http):
     __slots__ = ("body_started", "head_started")
 
     def __init__(self, protocol: Any) -> None:
-        super().__init__(protocol)  # type: ignore[no-untyped-call]
+        super().__init__(protocol)
         self.head_started = self.body_started = current_time()
 
     async def http1_request_header(self) -> None:
         # Called once the first bytes of a request are in (or already buffered).
         self.head_started = current_time()
         try:
-            await super().http1_request_header()  # type: ignore[no-untyped-call]
+            await super().http1_request_header()
         except PayloadTooLarge:
             if self.request is None:  # the head itself: no request could be made of it
                 raise RequestHeadTooLarge(
@@ -82,18 +82,16 @@ class DeadlineHttp(Http):
             self.body_started = current_time()
 
 
-class RequestLimits:
+if TYPE_CHECKING:  # what the mixin extends, for the type checker
+    from sanic.server.protocols.http_protocol import HttpProtocol as _Protocol
+else:
+    _Protocol = object
+
+
+class RequestLimits(_Protocol):
     """A mixin for Sanic's `HttpProtocol` (see `app.lifecycle.compat`)."""
 
     HTTP_CLASS = DeadlineHttp
-
-    # Set by HttpProtocol; declared for the type checker.
-    _http: Any
-    _task: Any
-    app: Any
-    loop: Any
-    transport: Any
-    request_timeout: float
 
     _cut_off = False
     """Past a deadline: the connection is closing; whatever arrives is dropped."""
@@ -109,11 +107,11 @@ class RequestLimits:
             http.exception = RequestTimeout("Request Timeout")
             self._task.cancel()  # answered 408, then closed (keep-alive is off after it)
             return
-        super().check_timeouts()  # type: ignore[misc]
+        super().check_timeouts()
 
     def data_received(self, data: bytes) -> None:
         if not self._cut_off:
-            super().data_received(data)  # type: ignore[misc]
+            super().data_received(data)
 
     def close(self, timeout: float | None = None) -> None:
         transport = self.transport
@@ -128,12 +126,12 @@ class RequestLimits:
             transport.write_eof()
             self.loop.call_later(LINGER, self.close, timeout)
             return
-        super().close(timeout)  # type: ignore[misc]
+        super().close(timeout)
 
     def _late(self, http: DeadlineHttp) -> bool:
         now = current_time()
         if http.stage is Stage.REQUEST:
-            return now - http.head_started > self.request_timeout
+            return now - http.head_started > float(self.request_timeout)
         if http.stage is Stage.HANDLER and http.request_body:
             return now - http.body_started > float(self.app.config[BODY_TIMEOUT_KEY])
         return False

@@ -1,4 +1,4 @@
-"""Gzip for large responses, as a response hook (see `app.http.response_hooks`).
+"""Gzip for large responses, a step of the response middleware (`app.http.response_hooks`).
 
 No maintained Sanic package does this, so it is ours and kept small. The rules follow
 Starlette's GZipMiddleware: a minimum size, only compressible types, never twice,
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gzip
 
-from sanic import Request
 from sanic.response import BaseHTTPResponse, HTTPResponse
 
+from app.http.request import OnrampRequest, media_type
 from app.http.response_hooks import ResponseHook
 
 COMPRESSIBLE_TYPES = frozenset(
@@ -68,7 +68,7 @@ def _add_vary(response: BaseHTTPResponse) -> None:
 def make_compressor(*, min_size: int, level: int) -> ResponseHook:
     """Build the response hook for one app's settings."""
 
-    def compress_response(request: Request, response: BaseHTTPResponse) -> None:
+    def compress_response(request: OnrampRequest, response: BaseHTTPResponse) -> None:
         # Streamed responses are not HTTPResponse (their body is sent as it is made).
         if not isinstance(response, HTTPResponse):
             return
@@ -77,8 +77,7 @@ def make_compressor(*, min_size: int, level: int) -> ResponseHook:
             return
         if "content-encoding" in response.headers:
             return
-        content_type = (response.content_type or "").split(";", 1)[0].strip().lower()
-        if content_type not in COMPRESSIBLE_TYPES:
+        if media_type(response.content_type) not in COMPRESSIBLE_TYPES:
             return
         _add_vary(response)
         if not accepts_gzip(request.headers.get("accept-encoding", "")):

@@ -19,36 +19,17 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
-from app.errors import ErrorCode
 from app.fields import SETTING_MARKER
+from app.http.errors import ErrorEnvelope, example_code
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from sanic_ext.extensions.openapi import definitions
-
-
-class ErrorDetail(BaseModel):
-    """One problem: the field it concerns (if any), what is wrong, a machine-readable type."""
-
-    model_config = ConfigDict(extra="allow")
-    field: str | None = None
-    message: str | None = None
-    type: str | None = None
-
-
-class ErrorBody(BaseModel):
-    code: ErrorCode
-    message: str
-    details: list[ErrorDetail]
-    request_id: str
-
-
-class ErrorEnvelope(BaseModel):
-    error: ErrorBody
+    from sanic_ext import openapi
 
 
 _REF = "#/components/schemas/{model}"
@@ -104,7 +85,7 @@ def to_openapi30(schema: Any) -> Any:
 
 
 _REGISTERED: dict[str, dict[str, Any]] = {}
-"""The component schemas registered here, by name (the same objects sanic-ext holds)."""
+"""The component schemas of the document, by name (handed to sanic-ext by `publish`)."""
 
 
 def component(
@@ -114,12 +95,8 @@ def component(
 
     `serialization` describes what we send, `validation` what clients may send.
     """
-    from sanic_ext.extensions.openapi.builders import SpecificationBuilder
-
-    spec = SpecificationBuilder()
     for name, converted in _component_schemas(model, mode):
         _REGISTERED[name] = converted
-        spec.add_component("schemas", name, converted)
     return {"$ref": _REF.format(model=model.__name__)}
 
 
@@ -151,13 +128,15 @@ def _body(model: type[BaseModel]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}, "required": True}
 
 
-def _ok(status: int, model: type[BaseModel] | None, description: str) -> definitions.Response:
-    from sanic_ext.extensions.openapi import definitions
+def _ok(
+    status: int, model: type[BaseModel] | None, description: str
+) -> openapi.definitions.Response:
+    from sanic_ext import openapi
 
     if model is None:
-        return definitions.Response(status=status, description=description)
+        return openapi.definitions.Response(status=status, description=description)
     content = {"application/json": {"schema": component(model)}}
-    return definitions.Response(content, status=status, description=description)
+    return openapi.definitions.Response(content, status=status, description=description)
 
 
 @dataclass(frozen=True)
@@ -168,6 +147,8 @@ class Spec:
     """Makes what sanic-ext's `openapi.definition` takes for it."""
     many: bool = False
     """`build` makes a list, spliced into the surrounding list (query parameters)."""
+    error_status: int | None = None
+    """The status of an error response (`errors`)."""
 
 
 def body(model: type[BaseModel]) -> Spec:
@@ -210,6 +191,8 @@ class _Description:
     links: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
     excluded: bool = False
     published: bool = False
+    implied: set[int] = dataclasses.field(default_factory=set)
+    """Error statuses the handler's decorators answer with (`implies`)."""
 
 
 _DESCRIPTIONS: dict[Callable[..., Any], _Description] = {}
@@ -235,6 +218,39 @@ def operation(**fields: Any) -> Callable[[Handler], Handler]:
     return record
 
 
+def implies(handler: Callable[..., Any], *statuses: int) -> None:
+    """`handler` (a decorator's wrapper) can answer these error statuses: the
+    operation documents them without listing them itself (`@authorized` adds 401 and
+    403, `@validate_json` 413, 415 and 422)."""
+    _described(handler).implied.update(statuses)
+
+
+def _implied(handler: Callable[..., Any]) -> set[int]:
+    """The statuses implied by every decorator between the route and the function."""
+    found: set[int] = set()
+    layer: Any = handler
+    while layer is not None:
+        description = _DESCRIPTIONS.get(layer)
+        if description is not None:
+            found |= description.implied
+        layer = getattr(layer, "__wrapped__", None)
+    return found
+
+
+def _with_implied(responses: list[Any], handler: Callable[..., Any]) -> list[Any]:
+    """The operation's responses, with the error statuses its decorators imply."""
+    listed = {
+        spec.error_status
+        for spec in responses
+        if isinstance(spec, Spec) and spec.error_status is not None
+    }
+    implied = _implied(handler)
+    if implied <= listed:
+        return responses
+    others = [spec for spec in responses if not (isinstance(spec, Spec) and spec.error_status)]
+    return [*others, *errors(*sorted(listed | implied))]
+
+
 def excluded(handler: Handler) -> Handler:
     """Not in the document (the HTML pages)."""
     _described(handler).excluded = True
@@ -255,11 +271,18 @@ def _built(value: Any) -> Any:
     return value
 
 
+def _operation_store(openapi: ModuleType) -> Callable[[], Any]:
+    """sanic-ext's store of operation descriptions (a singleton; untyped upstream)."""
+    store: Callable[[], Any] = openapi.OperationStore
+    return store
+
+
 def publish(app: Any, settings: Settings) -> None:
     """Build the recorded descriptions into sanic-ext's store, once per process, then
     what every operation shares (`finish_operations`) and this app's settings."""
     from sanic_ext import openapi
-    from sanic_ext.extensions.openapi.builders import OperationStore
+
+    operations = _operation_store(openapi)
 
     for route in app.router.routes:
         description = _DESCRIPTIONS.get(route.handler)
@@ -270,9 +293,12 @@ def publish(app: Any, settings: Settings) -> None:
         if description.excluded:
             openapi.exclude()(handler)
             continue
-        store = OperationStore()  # type: ignore[no-untyped-call]
+        store = operations()
         if description.fields is not None:
-            fields = {name: _built(value) for name, value in description.fields.items()}
+            recorded = dict(description.fields)
+            if "response" in recorded:
+                recorded["response"] = _with_implied(recorded["response"], handler)
+            fields = {name: _built(value) for name, value in recorded.items()}
             wrapped = openapi.definition(**fields)(handler)
             if wrapped is not handler:
                 # `openapi.body` wraps the handler (a coroutine around it, even without
@@ -281,6 +307,8 @@ def publish(app: Any, settings: Settings) -> None:
                 store[handler] = store.pop(wrapped)
         for status, found in description.links.items():
             store[handler].responses[status].fields["links"] = found
+    for name, schema in _REGISTERED.items():
+        app.ext.openapi.add_component("schemas", name, schema)
     document_settings(settings)
     finish_operations(app)
 
@@ -294,13 +322,14 @@ def finish_operations(app: Any) -> None:
     - any request can be answered 400 before it reaches a handler (a request head over
       the size limit, `app.compat.request_limits`), so every operation documents 400.
     """
-    from sanic_ext.extensions.openapi.builders import OperationStore
+    from sanic_ext import openapi
 
+    operations = _operation_store(openapi)
     for route in app.router.routes:
         name = getattr(route.handler, "__name__", None)
         if name is None:  # a static file's handler is a partial, and undocumented
             continue
-        operation = OperationStore()[route.handler]  # type: ignore[no-untyped-call]
+        operation = operations()[route.handler]
         operation.name(name)
         if not operation.responses:  # (not documented: not in the document either)
             continue
@@ -340,28 +369,13 @@ def _headers(status: int) -> dict[str, Any]:
 def text(status: int, description: str, media_type: str = "text/plain") -> Spec:
     """A plain-text body (the Prometheus exposition format, for one)."""
 
-    def build() -> definitions.Response:
-        from sanic_ext.extensions.openapi import definitions
+    def build() -> openapi.definitions.Response:
+        from sanic_ext import openapi
 
         content = {media_type: {"schema": {"type": "string"}}}
-        return definitions.Response(content, status=status, description=description)
+        return openapi.definitions.Response(content, status=status, description=description)
 
     return Spec(build)
-
-
-_EXAMPLE_CODES = {
-    400: ErrorCode.MALFORMED_JSON,
-    401: ErrorCode.UNAUTHORIZED,
-    403: ErrorCode.FORBIDDEN,
-    404: ErrorCode.NOT_FOUND,
-    409: ErrorCode.CONFLICT,
-    410: ErrorCode.GONE,
-    413: ErrorCode.PAYLOAD_TOO_LARGE,
-    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    422: ErrorCode.VALIDATION_FAILED,
-    429: ErrorCode.TOO_MANY_REQUESTS,
-    503: ErrorCode.DATABASE_UNAVAILABLE,
-}
 
 
 def _error_example(status: int) -> dict[str, Any]:
@@ -372,7 +386,7 @@ def _error_example(status: int) -> dict[str, Any]:
         details = [{"field": "name", "message": "String should have at least 1 character"}]
     return {
         "error": {
-            "code": _EXAMPLE_CODES[status].value,
+            "code": example_code(status).value,
             "message": _ERROR_DESCRIPTIONS[status].split(":")[0].split(";")[0],
             "details": details,
             "request_id": "4b756993a5281cfa00000000000005a9",
@@ -382,20 +396,20 @@ def _error_example(status: int) -> dict[str, Any]:
 
 def errors(*statuses: int) -> list[Spec]:
     """The error envelope, with an example of its own, for each status."""
-    return [Spec(partial(_error, status)) for status in statuses]
+    return [Spec(partial(_error, status), error_status=status) for status in statuses]
 
 
-def _error(status: int) -> definitions.Response:
+def _error(status: int) -> openapi.definitions.Response:
     (response,) = _errors(status)
     return response
 
 
-def _errors(*statuses: int) -> list[definitions.Response]:
-    from sanic_ext.extensions.openapi import definitions
+def _errors(*statuses: int) -> list[openapi.definitions.Response]:
+    from sanic_ext import openapi
 
     schema = component(ErrorEnvelope)
     return [
-        definitions.Response(
+        openapi.definitions.Response(
             {"application/json": {"schema": schema, "example": _error_example(status)}},
             status=status,
             description=_ERROR_DESCRIPTIONS[status],
@@ -411,14 +425,15 @@ def query_parameters(model: type[BaseModel]) -> list[Spec]:
 
 def _query_parameters(
     model: type[BaseModel],
-) -> list[dict[str, Any] | definitions.Parameter | str]:
-    from sanic_ext.extensions.openapi import definitions
-    from sanic_ext.extensions.openapi.builders import SpecificationBuilder
-    from sanic_ext.extensions.openapi.types import Schema
+) -> list[dict[str, Any] | openapi.definitions.Parameter | str]:
+    from sanic_ext import openapi
+
+    make_reference: Callable[[str], Any] = openapi.definitions.Reference  # untyped upstream
+    make_schema: Callable[..., Any] = openapi.Schema  # untyped upstream
 
     schema = model.model_json_schema()
     definitions_by_name = schema.get("$defs", {})
-    parameters: list[dict[str, Any] | definitions.Parameter | str] = []
+    parameters: list[dict[str, Any] | openapi.definitions.Parameter | str] = []
     for name, field in schema.get("properties", {}).items():
         field_schema = to_openapi30(field)
         field_schema.pop("title", None)
@@ -435,11 +450,10 @@ def _query_parameters(
                 # An enum stays one named schema (`VendorStatus`), shared with the bodies
                 # that use it: inlined, a generated client gets a second enum per filter.
                 _REGISTERED[referenced] = definition
-                SpecificationBuilder().add_component("schemas", referenced, definition)
                 parameters.append(
-                    definitions.Parameter(
+                    openapi.definitions.Parameter(
                         name,
-                        definitions.Reference(_REF.format(model=referenced)),  # type: ignore[no-untyped-call]
+                        make_reference(_REF.format(model=referenced)),
                         "query",
                         required=name in schema.get("required", []),
                         description=field.get("description"),
@@ -453,9 +467,9 @@ def _query_parameters(
         if field_schema.get("default", ...) is None:
             del field_schema["default"]
         parameters.append(
-            definitions.Parameter(
+            openapi.definitions.Parameter(
                 name,
-                Schema(**field_schema),  # type: ignore[no-untyped-call]
+                make_schema(**field_schema),
                 "query",
                 required=name in schema.get("required", []),
                 description=field.get("description"),

@@ -1,11 +1,15 @@
 """Every error, ours or Sanic's, leaves as one JSON envelope with a fitting status.
 
 `{"error": {"code", "message", "details", "request_id"}}`: clients branch on `code`,
-show `message`, and quote `request_id` to an operator, who finds it in the logs.
+show `message`, and quote `request_id` to an operator, who finds it in the logs. The
+envelope is a model (`ErrorEnvelope`): the body is built from it and the OpenAPI
+document describes it.
 
-Domain errors know no HTTP; `STATUS_OF` below is the one table that gives each its
-status (Starlette's `exception_handlers` idea). Errors of HTTP itself (a body that is
-not JSON, a wrong content type) are `HttpError`s raised by the request class.
+`STATUS_OF` is the one table from exception class to status (Starlette's
+`exception_handlers`, walked by MRO): domain errors, which know no HTTP, and the errors
+of HTTP itself (`app.http.exchange`: a body that is not JSON, a wrong content type). The
+document's error responses and their examples are derived from it (`app.http.docs`).
+Sanic's own exceptions carry their status; `CODE_OF_STATUS` names their code.
 """
 
 from __future__ import annotations
@@ -15,32 +19,42 @@ import traceback
 from typing import Any
 
 import pydantic
-from sanic import Request
+from pydantic import BaseModel, ConfigDict
 from sanic.exceptions import RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
+from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from app import errors
-from app.errors import DomainError, ErrorCode
+from app.errors import DomainError, ErrorCode, RetryLater
+from app.http.exchange import HttpError, MalformedJSON, UnsupportedMediaType
+from app.http.request import OnrampRequest, as_onramp_request
 from app.http.request_id import request_id
 from app.http.responses import json
 from app.runtime.outages import OncePer, outage_kind
 
 logger = logging.getLogger("onramp.errors")
 
-STATUS_OF: dict[type[DomainError], int] = {
-    errors.Invalid: 422,
+
+STATUS_OF: dict[type[DomainError] | type[HttpError], int] = {
+    MalformedJSON: 400,
     errors.Unauthenticated: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.Gone: 410,
+    UnsupportedMediaType: 415,
+    errors.Invalid: 422,
     errors.Throttled: 429,
     errors.Unavailable: 503,
     errors.Overloaded: 503,
+    DomainError: 400,
+    HttpError: 400,
 }
+"""Most specific first where two share a status: the first class of a status is the
+one the document's example shows."""
 
-_CODES_BY_STATUS = {
+CODE_OF_STATUS = {
     400: ErrorCode.BAD_REQUEST,
     401: ErrorCode.UNAUTHORIZED,
     403: ErrorCode.FORBIDDEN,
@@ -57,29 +71,47 @@ _CODES_BY_STATUS = {
     500: ErrorCode.INTERNAL_ERROR,
     503: ErrorCode.SERVICE_UNAVAILABLE,
 }
+"""The code of an error that names none (Sanic's own, by their status)."""
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="onramp"'}
 
 
-class HttpError(SanicException):
-    """An error of the HTTP exchange itself; subclasses fix the status and the code."""
+class ErrorDetail(BaseModel):
+    """One problem: the field it concerns (if any), what is wrong, a machine-readable type."""
 
-    code = ErrorCode.BAD_REQUEST
-    quiet = True
-
-
-class MalformedJSON(HttpError):
-    """The request body is not valid JSON."""
-
-    status_code = 400
-    code = ErrorCode.MALFORMED_JSON
+    model_config = ConfigDict(extra="allow")
+    field: str | None = None
+    message: str | None = None
+    type: str | None = None
 
 
-class UnsupportedMediaType(HttpError):
-    """Send the body as application/json."""
+class ErrorBody(BaseModel):
+    code: ErrorCode
+    message: str
+    details: list[ErrorDetail]
+    request_id: str
 
-    status_code = 415
-    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+class ErrorEnvelope(BaseModel):
+    error: ErrorBody
+
+
+def status_of(error: DomainError | HttpError) -> int:
+    """The status `STATUS_OF` gives this error's class (its own or its nearest base's)."""
+    for kind in type(error).__mro__:
+        status = STATUS_OF.get(kind)
+        if status is not None:
+            return status
+    raise TypeError(f"{type(error).__name__} has no status")  # (both bases are in the table)
+
+
+def example_code(status: int) -> ErrorCode:
+    """The code the document shows for `status`: that of the first class of the table
+    with it, or Sanic's (`CODE_OF_STATUS`)."""
+    for kind, known in STATUS_OF.items():
+        if known == status:
+            return kind.code
+    return CODE_OF_STATUS[status]
 
 
 def validation_details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
@@ -94,22 +126,21 @@ def validation_details(error: pydantic.ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def error_body(request: Request, code: str, message: str, details: list[Any]) -> dict[str, Any]:
-    return {
-        "error": {
-            "code": code,
-            "message": message,
-            "details": details,
-            "request_id": request_id(request),
+def error_body(
+    request: OnrampRequest, code: str, message: str, details: list[Any]
+) -> dict[str, Any]:
+    """The envelope as JSON-ready data (details keep only what they say)."""
+    envelope = ErrorEnvelope.model_validate(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "details": details,
+                "request_id": request_id(request),
+            }
         }
-    }
-
-
-def _status_of(error: DomainError) -> int:
-    for kind in type(error).__mro__:
-        if kind in STATUS_OF:
-            return STATUS_OF[kind]
-    return 400
+    )
+    return envelope.model_dump(mode="json", exclude_unset=True)
 
 
 class ApiErrorHandler(ErrorHandler):
@@ -122,6 +153,7 @@ class ApiErrorHandler(ErrorHandler):
         self._outages = OncePer(logger)
 
     def default(self, request: Request, exception: Exception) -> HTTPResponse:
+        onramp_request = as_onramp_request(request)
         outage = None if isinstance(exception, DomainError) else outage_kind(exception)
         if outage is not None:
             # The client should retry later (503), and this is no bug to trace: one line
@@ -132,18 +164,19 @@ class ApiErrorHandler(ErrorHandler):
             exception = errors.Invalid(details=validation_details(exception))
         headers: dict[str, str] = {}
         details: list[Any] = []
-        if isinstance(exception, DomainError):
-            status = _status_of(exception)
+        if isinstance(exception, DomainError | HttpError):
+            status = status_of(exception)
             code: str = exception.code
-            message = exception.message
-            details = exception.details
-            if isinstance(exception, errors.Throttled | errors.Overloaded | errors.Unavailable):
+            message = str(exception)
+            if isinstance(exception, DomainError):
+                message, details = exception.message, exception.details
+            if isinstance(exception, RetryLater):
                 headers["Retry-After"] = str(exception.retry_after)
             if status == 401:
                 headers.update(CHALLENGE)
         elif isinstance(exception, SanicException):
             status = exception.status_code
-            code = getattr(exception, "code", None) or _CODES_BY_STATUS.get(
+            code = getattr(exception, "code", None) or CODE_OF_STATUS.get(
                 status, ErrorCode.BAD_REQUEST
             )
             message = str(exception) or code.replace("_", " ")
@@ -164,12 +197,13 @@ class ApiErrorHandler(ErrorHandler):
             # The client went away mid-request (load balancers, load tools): nobody will
             # read this response and nothing on our side failed.
             logger.debug("%s %s cancelled by the client", request.method, request.path)
-        elif status >= 500 and not isinstance(exception, errors.Overloaded | errors.Unavailable):
+        elif status >= 500 and not isinstance(exception, RetryLater):
             # (Overloaded is expected under a burst; the executor logs it once in a while.)
             self._log_server_error(request, exception)
             if self.show_details and not isinstance(exception, SanicException | DomainError):
                 details = [{"traceback": traceback.format_exception(exception)}]
-        return json(error_body(request, code, message, details), status=status, headers=headers)
+        body = error_body(onramp_request, code, message, details)
+        return json(body, status=status, headers=headers)
 
     @staticmethod
     def _log_server_error(request: Request, exception: Exception) -> None:

@@ -6,17 +6,14 @@ something is recorded, so requests that change nothing pay nothing for it.
 
 from __future__ import annotations
 
-from sanic import Request
-from sanic.exceptions import ServerError
-
 from app.http.auth import client_ip
+from app.http.request import current_request
 from app.http.request_id import request_id
 from app.runtime.origin import Origin
 
 
 def request_origin() -> Origin | None:
-    try:
-        request = Request.get_current()
-    except ServerError:  # no request in this context (a script, a test calling a service)
+    request = current_request()
+    if request is None:  # a script, a test calling a service
         return None
     return Origin(request_id=request_id(request), ip=client_ip(request))

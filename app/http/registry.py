@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
-from app.http.blueprint import ERROR_FORMAT
-from app.http.types import OnrampApp
+from app.state import OnrampApp
 
 
 class BlueprintLoadError(RuntimeError):
@@ -62,5 +61,5 @@ def add_head_routes(app: OnrampApp) -> None:
                 methods=["HEAD"],
                 name=f"{local_name}_head",
                 strict_slashes=route.strict,
-                error_format=route.extra.error_format or ERROR_FORMAT,
+                error_format=route.extra.error_format,
             )

@@ -1,41 +1,38 @@
-"""The app's request class: JSON bodies decoded by orjson, with our error codes.
+"""The app's request class, typed like Sanic's own sample
+(`tests/typing/samples/request_fully_custom.py`): `Request[OnrampApp, RequestContext]`,
+registered with `Sanic(..., request_class=OnrampRequest)`.
 
-Sanic answers a broken body with a generic 400 and an empty one with None; clients
-get `malformed_json` (400) or `unsupported_media_type` (415) instead.
-
-It also notes when the request arrived (its headers were parsed) and counts requests
-received: the request log and metrics need both, and a request middleware would cost
-two signal dispatches per request for what two attribute writes do here. Its id
-(`app.http.request_id`) and its caller (`app.http.auth`) live in slots of their own, not
-on `request.ctx`, which Sanic makes (a namespace and its dict) on first use.
+Per-request state lives on `request.ctx`, a `RequestContext` made when the request is
+(its headers parsed): when it arrived, its id once asked for, its caller once
+authenticated. The process's request counts are kept here too, since every request
+object passes through `__init__` and every response through the response middleware.
 """
 
 from __future__ import annotations
 
-import logging
 import time
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sanic import Request
-from sanic.compat import Header
-from sanic.response import BaseHTTPResponse, HTTPResponse
+from sanic.exceptions import ServerError
 
 from app.accounts.principal import Principal
-from app.http.errors import MalformedJSON, UnsupportedMediaType
+from app.http.exchange import MalformedJSON, UnsupportedMediaType
+from app.state import OnrampApp
 
-logger = logging.getLogger("onramp.errors")
+if TYPE_CHECKING:  # the domain loads in the worker only (`app.lifecycle.context`)
+    from app.context import AppContext
 
 
 class RequestCounts:
-    """Requests this process has received (their objects were made) and answered (their
-    response hooks ran).
+    """Requests this process has received (their objects were made) and answered (the
+    response middleware ran).
 
-    An instance, not class attributes of `ApiRequest`: on CPython 3.11 every assignment
-    to a class attribute invalidates the class's version tag, and with it every
-    specialised attribute lookup on its instances, so each `request.<name>` in Sanic and
-    here took the slow path again on every request (11 µs of a 160 µs vendor read,
-    measured; bench/README.md).
+    An instance, not class attributes of the request class: on CPython 3.11 every
+    assignment to a class attribute invalidates the class's version tag, and with it
+    every specialised attribute lookup on its instances (bench/README.md).
     """
 
     __slots__ = ("answered", "received")
@@ -51,64 +48,80 @@ class RequestCounts:
 REQUESTS = RequestCounts()
 
 
-class ApiRequest(Request):
-    __slots__ = ("finished", "principal", "request_id", "started")
+class RequestContext(SimpleNamespace):
+    """What the app keeps about one request (`request.ctx`; Sanic's type for it is a
+    `SimpleNamespace`)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    __slots__ = ("principal", "request_id", "started")
+
+    def __init__(self) -> None:
         self.started = time.perf_counter()
         self.request_id: str | None = None
         """Set on first use by `app.http.request_id.request_id`."""
         self.principal: Principal | None = None
         """Set by `app.http.auth.authorized`."""
-        self.finished = False
+
+
+class OnrampRequest(Request[OnrampApp, RequestContext]):
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Made now, not on first use: `started` is when the request arrived.
+        self.ctx  # noqa: B018
         REQUESTS.received += 1
 
-    async def respond(
-        self,
-        response: BaseHTTPResponse | None = None,
-        *,
-        status: int = 200,
-        headers: Header | dict[str, str] | None = None,
-        content_type: str | None = None,
-    ) -> Any:
-        """Sanic's `respond`, once the app's finisher has run on the response.
-
-        Every response, a handler's or the error handler's, streamed or not, leaves
-        through here, once per request: the place Sanic runs response middleware. The
-        finisher (`app.http.response_hooks`) is called directly instead of being
-        registered as middleware: Sanic's middleware runner costs a coroutine, a wrapper
-        call and an `isawaitable` check through an ABC on every response. As with Sanic's
-        middleware, a finisher that fails is logged and the response still goes out.
-        """
-        if response is None:
-            response = HTTPResponse(status=status, headers=headers, content_type=content_type)
-        if not self.finished:
-            self.finished = True
-            finish = self.app.ctx.finish
-            if finish is not None:
-                try:
-                    finish(self, response)
-                except Exception:
-                    logger.exception("finishing the response failed; it is sent as it is")
-        return await super().respond(response)
-
-    def json_body(self) -> bytes:
-        """The body of a request that must carry JSON: 415 for another media type, 400
-        when there is none."""
-        media_type = (self.content_type or "").split(";", 1)[0].strip().lower()
-        if media_type != "application/json" and not media_type.endswith("+json"):
-            raise UnsupportedMediaType(
-                f"Content-Type must be application/json, not {media_type or 'missing'}"
-            )
-        if not self.body:
-            raise MalformedJSON("The request body is empty; send a JSON object")
-        return self.body
+    @staticmethod
+    def make_context() -> RequestContext:
+        return RequestContext()
 
     def load_json(self, loads: Any = None) -> Any:
-        body = self.json_body()
+        """`request.json`, with the API's rules for a JSON body (`json_body`) and its
+        error codes: 400 `malformed_json`, 415 `unsupported_media_type`."""
+        body = json_body(self)
         try:
             self.parsed_json = orjson.loads(body)
         except orjson.JSONDecodeError as error:
             raise MalformedJSON(f"The request body is not valid JSON: {error}") from None
         return self.parsed_json
+
+
+def context_of(request: OnrampRequest) -> AppContext:
+    """The worker's context, for a handler."""
+    return request.app.ctx.context
+
+
+def current_request() -> OnrampRequest | None:
+    """The request being handled in this context, if any (none in a listener, a
+    background job or a script)."""
+    try:
+        request: object = Request.get_current()
+    except ServerError:
+        return None
+    return request if isinstance(request, OnrampRequest) else None
+
+
+def as_onramp_request(request: object) -> OnrampRequest:
+    """The request Sanic hands to an error handler, as the app's class: Sanic types it
+    as its base `Request`, but every request of this app is made as `OnrampRequest`."""
+    if not isinstance(request, OnrampRequest):
+        raise TypeError(f"not a request of this app: {type(request).__name__}")
+    return request
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a `Content-Type` value, without parameters, lower case."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def json_body(request: OnrampRequest) -> bytes:
+    """The body of a request that must carry JSON: 415 for another media type, 400
+    when there is none."""
+    kind = media_type(request.content_type)
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, not {kind or 'missing'}"
+        )
+    if not request.body:
+        raise MalformedJSON("The request body is empty; send a JSON object")
+    return request.body

@@ -21,10 +21,10 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sanic import Request
 
-from app.http.errors import MalformedJSON
-from app.http.request import ApiRequest
+from app.http import docs
+from app.http.exchange import MalformedJSON
+from app.http.request import OnrampRequest, json_body
 
 Handler = Callable[..., Coroutine[Any, Any, Any]]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -35,11 +35,11 @@ def validate_json(model: type[BaseModel]) -> Callable[[Handler], Handler]:
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
-        def wrapper(request: Request, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
-            api_request: ApiRequest = request  # type: ignore[assignment]  # the app's class
-            kwargs["body"] = parse_body(model, api_request.json_body())
+        def wrapper(request: OnrampRequest, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+            kwargs["body"] = parse_body(model, json_body(request))
             return handler(request, *args, **kwargs)
 
+        docs.implies(wrapper, 413, 415, 422)  # too large, not JSON, not valid
         return wrapper
 
     return decorator
@@ -50,7 +50,7 @@ def validate_query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
-        def wrapper(request: Request, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+        def wrapper(request: OnrampRequest, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
             raw = {
                 key: values[0] if len(values) == 1 else values
                 for key, values in request.get_args(keep_blank_values=True).items()
@@ -58,6 +58,7 @@ def validate_query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
             kwargs["query"] = model.model_validate(raw)
             return handler(request, *args, **kwargs)
 
+        docs.implies(wrapper, 422)
         return wrapper
 
     return decorator

@@ -17,7 +17,6 @@ outbox rows, the order every writer follows.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import cast
 
@@ -134,7 +133,7 @@ async def reissued(
     invitation.status = InvitationStatus.PENDING
     for column, value in _open_columns(invitation).items():
         setattr(invitation, column, value)
-    invitation.failure_reason = None
+    invitation.update_from_dict({"failure_reason": None})  # (typed as the text it holds)
     invitation.sent_at = None
     invitation.expires_at = expires_at
     await invitation.save()
@@ -248,13 +247,10 @@ async def usable(token: str) -> Invitation:
     return invitation
 
 
-async def accepted(
-    invitation: Invitation, at: datetime, joining: Callable[[], Awaitable[uuid.UUID]]
-) -> None:
+async def claimed(invitation: Invitation, at: datetime) -> None:
     """The single-use guarantee: of two concurrent accepts, exactly one changes the row;
-    the other gets Gone before anything else happens. Then `joining` makes the person a
-    member (creating the account if need be) and returns who joined, the event's actor.
-    Queued copies of its email stop."""
+    the other gets Gone before anything else happens. Queued copies of its email stop.
+    The person then joins in the same transaction, and `accepted` records who did."""
     claimed = await Invitation.filter(
         id=invitation.id,
         token_hash=invitation.token_hash,
@@ -264,7 +260,10 @@ async def accepted(
     if not claimed:
         raise Gone(UNUSABLE)
     await outbox.cancel_queued(invitation.id)
-    user_id = await joining()
+
+
+async def accepted(invitation: Invitation, user_id: uuid.UUID) -> None:
+    """The claimed invitation was accepted by `user_id`, now a member (the event)."""
     await _audit(
         Action.INVITATION_ACCEPTED,
         invitation.id,

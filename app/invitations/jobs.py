@@ -11,11 +11,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import cast
 
-from tortoise.transactions import in_transaction
-
-from app.compat.tortoise_cancel import runs_to_completion
 from app.invitations import flows
 from app.invitations.models import OPEN_STATUSES, Invitation
+from app.runtime.db import unit_of_work
 from app.runtime.jobs import Job, periodic
 
 logger = logging.getLogger("onramp.invitations")
@@ -23,7 +21,6 @@ logger = logging.getLogger("onramp.invitations")
 JOB_NAME = "invitations.expiry"
 
 
-@runs_to_completion
 async def expire_due() -> int:
     """Mark open invitations past their expiry as expired; return how many."""
     now = datetime.now(UTC)
@@ -35,11 +32,16 @@ async def expire_due() -> int:
     )
     count = 0
     for invitation_id in due:
-        async with in_transaction():
-            count += await flows.expired(invitation_id, now)
+        count += await _expire(invitation_id, now)
     if count:
         logger.info("expired %d invitation(s)", count)
     return count
+
+
+@unit_of_work
+async def _expire(invitation_id: uuid.UUID, now: datetime) -> bool:
+    """One invitation at a time: each its own transaction, a short lock."""
+    return await flows.expired(invitation_id, now)
 
 
 def expiry_job(interval: float) -> Job:

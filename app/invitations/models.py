@@ -54,7 +54,7 @@ class Invitation(Model):
     sent_at: fields.Field[datetime | None] = fields.DatetimeField(null=True)
     accepted_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
-    failure_reason: fields.Field[str | None] = fields.TextField(null=True)  # type: ignore[assignment]
+    failure_reason = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -13,19 +13,12 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
-from app.accounts import verification
-from app.accounts.memberships import add_membership
 from app.accounts.models import Membership, Organization, User
 from app.accounts.principal import Principal
 from app.accounts.roles import Role
 from app.accounts.service import AccountService
-from app.accounts.users import create_user
-from app.audit.actions import Action, TargetType
-from app.audit.log import record
-from app.compat.tortoise_cancel import runs_to_completion
-from app.errors import Conflict, Forbidden, Invalid, NotFound, Throttled
+from app.errors import Conflict, Forbidden, NotFound, Throttled
 from app.fields import email_key
 from app.invitations import flows
 from app.invitations.limits import SendingLimits
@@ -33,7 +26,6 @@ from app.invitations.mail import KIND
 from app.invitations.models import Invitation, InvitationKind
 from app.invitations.schemas import (
     INVITATION_COLUMNS,
-    AcceptIn,
     InvitationCreate,
     InvitationListQuery,
     InvitationSearchQuery,
@@ -43,33 +35,18 @@ from app.invitations.statuses import InvitationStatus
 from app.mail.outbox import Outbox
 from app.pagination import keyset_page
 from app.runtime import ratelimit
+from app.runtime.db import unit_of_work
 from app.runtime.ratelimit import Limit
 from app.runtime.tokens import new_token
 from app.settings import Settings
-from app.vendors import flows as vendor_flows
 from app.vendors.models import Vendor
 from app.vendors.service import scoped as vendors_of
-from app.vendors.service import vendor_out
 from app.vendors.statuses import VendorStatus
 
-ACCOUNT_EXISTS = "An account with this email already exists; accept with its password"
-OTHER_ACCOUNT = "This invitation is for another account"
 ALREADY_MEMBER = "This address already belongs to a member of the organisation"
 OWNERS_ONLY = "Only owners manage teammate invitations"
 RESENT_TOO_OFTEN = "This invitation was resent too often; try again later"
 RESEND_WINDOW = 3600
-
-
-async def _holder(address: str, caller: Principal | None) -> User | None:
-    """The account that owns `address` for an invitation's purposes: a confirmed one, or
-    an unconfirmed one only when it is the caller. Any other unconfirmed holder yields
-    to the invitation token, which proves control of the mailbox (`_join` releases it)."""
-    holder = await User.get_or_none(email_key=email_key(address))
-    if holder is None:
-        return None
-    if holder.email_verified_at is not None:
-        return holder
-    return holder if caller is not None and caller.user_id == holder.id else None
 
 
 SENDER_UNVERIFIED = (
@@ -174,29 +151,28 @@ class InvitationService:
         self._outbox.wake()
         return await self._answer(invitation.id)
 
-    @runs_to_completion
+    @unit_of_work
     async def _create_for_vendor(
         self, principal: Principal, vendor_id: uuid.UUID, data: InvitationCreate
     ) -> Invitation:
         token, token_hash = new_token()
         try:
-            async with in_transaction():
-                vendor = await vendors_of(principal).get_or_none(id=vendor_id)
-                if vendor is None:
-                    raise NotFound("Vendor not found")
-                if vendor.status in (VendorStatus.ARCHIVED, VendorStatus.SUSPENDED):
-                    raise Conflict(f"A {vendor.status} vendor cannot be invited")
-                invitation = await flows.opened(
-                    organization_id=principal.organization_id,
-                    vendor=vendor,
-                    role=Role.VENDOR,
-                    email=data.email or vendor.contact_email,
-                    message=data.message,
-                    token_hash=token_hash,
-                    expires_at=datetime.now(UTC) + self._ttl,
-                    invited_by=principal.user_id,
-                )
-                await self._queue_email(invitation, token)
+            vendor = await vendors_of(principal).get_or_none(id=vendor_id)
+            if vendor is None:
+                raise NotFound("Vendor not found")
+            if vendor.status in (VendorStatus.ARCHIVED, VendorStatus.SUSPENDED):
+                raise Conflict(f"A {vendor.status} vendor cannot be invited")
+            invitation = await flows.opened(
+                organization_id=principal.organization_id,
+                vendor=vendor,
+                role=Role.VENDOR,
+                email=data.email or vendor.contact_email,
+                message=data.message,
+                token_hash=token_hash,
+                expires_at=datetime.now(UTC) + self._ttl,
+                invited_by=principal.user_id,
+            )
+            await self._queue_email(invitation, token)
         except IntegrityError:  # the unique open_vendor_id: another open invitation exists
             raise Conflict(flows.OPEN_EXISTS) from None
         return invitation
@@ -209,28 +185,27 @@ class InvitationService:
         self._outbox.wake()
         return await self._answer(invitation.id)
 
-    @runs_to_completion
+    @unit_of_work
     async def _create_teammate(
         self, principal: Principal, data: TeammateInvitationCreate
     ) -> Invitation:
         token, token_hash = new_token()
         try:
-            async with in_transaction():
-                if await Membership.exists(
-                    organization_id=principal.organization_id, user__email_key=email_key(data.email)
-                ):
-                    raise Conflict(ALREADY_MEMBER)
-                invitation = await flows.opened(
-                    organization_id=principal.organization_id,
-                    vendor=None,
-                    role=Role(data.role),
-                    email=data.email,
-                    message=data.message,
-                    token_hash=token_hash,
-                    expires_at=datetime.now(UTC) + self._ttl,
-                    invited_by=principal.user_id,
-                )
-                await self._queue_email(invitation, token)
+            if await Membership.exists(
+                organization_id=principal.organization_id, user__email_key=email_key(data.email)
+            ):
+                raise Conflict(ALREADY_MEMBER)
+            invitation = await flows.opened(
+                organization_id=principal.organization_id,
+                vendor=None,
+                role=Role(data.role),
+                email=data.email,
+                message=data.message,
+                token_hash=token_hash,
+                expires_at=datetime.now(UTC) + self._ttl,
+                invited_by=principal.user_id,
+            )
+            await self._queue_email(invitation, token)
         except IntegrityError:  # the unique (organization, open_email)
             raise Conflict(flows.TEAMMATE_OPEN_EXISTS) from None
         return invitation
@@ -286,18 +261,15 @@ class InvitationService:
     @staticmethod
     async def _managed_without_lock(principal: Principal, invitation_id: uuid.UUID) -> None:
         """`_managed`'s checks without a lock (before the resend limit is counted)."""
-        kind: str | None = await (
-            scoped(principal).filter(id=invitation_id).first().values_list("kind", flat=True)
-        )  # type: ignore[assignment]
-        if kind is None:
+        row = await scoped(principal).filter(id=invitation_id).first().values("kind")
+        if row is None:
             raise NotFound("Invitation not found")
-        _check_may_manage(principal, InvitationKind(kind))
+        _check_may_manage(principal, InvitationKind(row["kind"]))
 
-    @runs_to_completion
+    @unit_of_work
     async def _resend(self, principal: Principal, invitation_id: uuid.UUID) -> None:
-        async with in_transaction():
-            invitation = await self._managed(principal, invitation_id)
-            await self._reissue(invitation, principal.user_id)
+        invitation = await self._managed(principal, invitation_id)
+        await self._reissue(invitation, principal.user_id)
 
     async def _reissue(self, invitation: Invitation, actor_id: uuid.UUID | None) -> None:
         """A new token, pending again, and its email (inside the caller's transaction,
@@ -323,7 +295,7 @@ class InvitationService:
         if since is not None:
             failed = failed.filter(updated_at__gte=since)
         resent = skipped = 0
-        ids: list[uuid.UUID] = await failed.values_list("id", flat=True)  # type: ignore[assignment]
+        ids: list[uuid.UUID] = [row["id"] for row in await failed.values("id")]
         for invitation_id in ids:
             try:
                 resent += await self._reissue_failed(invitation_id)
@@ -333,150 +305,26 @@ class InvitationService:
             self._outbox.wake()
         return resent, skipped
 
-    @runs_to_completion
+    @unit_of_work
     async def _reissue_failed(self, invitation_id: uuid.UUID) -> int:
-        async with in_transaction():
-            invitation = await (
-                Invitation.filter(id=invitation_id, status=InvitationStatus.FAILED)
-                .select_for_update()
-                .first()
-            )
-            if invitation is None:  # resent or revoked meanwhile
-                return 0
-            await self._reissue(invitation, None)
+        invitation = await (
+            Invitation.filter(id=invitation_id, status=InvitationStatus.FAILED)
+            .select_for_update()
+            .first()
+        )
+        if invitation is None:  # resent or revoked meanwhile
+            return 0
+        await self._reissue(invitation, None)
         return 1
 
     async def revoke(self, principal: Principal, invitation_id: uuid.UUID) -> dict[str, Any]:
         await self._revoke(principal, invitation_id)
         return await self._answer(invitation_id)
 
-    @runs_to_completion
+    @unit_of_work
     async def _revoke(self, principal: Principal, invitation_id: uuid.UUID) -> None:
-        async with in_transaction():
-            invitation = await self._managed(principal, invitation_id)
-            await flows.revoked(invitation, principal.user_id)
-
-    async def lookup(self, token: str) -> dict[str, Any]:
-        invitation = await flows.usable(token)
-        organization = await Organization.get(id=invitation.organization_id)
-        vendor = await Vendor.get_or_none(id=invitation.vendor_id) if invitation.vendor_id else None
-        inviter = (
-            await User.get_or_none(id=invitation.invited_by_id)
-            if invitation.invited_by_id
-            else None
-        )
-        return {
-            "kind": invitation.kind,
-            "organization_name": organization.name,
-            "vendor_name": vendor.name if vendor else None,
-            "role": invitation.role,
-            "email": invitation.email,
-            "invited_by_name": inviter.full_name if inviter else None,
-            "expires_at": invitation.expires_at,
-            "account_exists": await _holder(invitation.email, None) is not None,
-        }
-
-    async def accept(
-        self, data: AcceptIn, caller: Principal | None, client_ip: str
-    ) -> dict[str, Any]:
-        """Join the organisation, once, all or nothing: a new account is created for a
-        new email; an email that has an account proves it (its password, or a request
-        signed in as it). The token is spent only when everything succeeds."""
-        invitation = await flows.usable(data.token)
-        existing = await _holder(invitation.email, caller)
-        if existing is not None:
-            user = await self._existing_account(existing, data, caller, client_ip)
-            await self._join(invitation, user=user)
-        else:
-            if caller is not None:
-                raise Forbidden(OTHER_ACCOUNT)
-            full_name, password = data.full_name, data.password
-            if not full_name or not password:
-                missing = [name for name in ("full_name", "password") if not getattr(data, name)]
-                raise Invalid(
-                    "A new account needs a full name and a password",
-                    details=[
-                        {"field": f, "message": "required for a new account", "type": "missing"}
-                        for f in missing
-                    ],
-                )
-            self._accounts.passwords.check_strength(password)
-            password_hash = await self._accounts.passwords.hash(password)
-            user = await self._join(invitation, new_account=(full_name, password_hash))
-        principal = Principal(user.id, invitation.organization_id, invitation.role)
-        tokens = await self._open_session(principal)
-        vendor = await Vendor.get_or_none(id=invitation.vendor_id) if invitation.vendor_id else None
-        session = await self._accounts.session_answer(user.id, invitation.organization_id, tokens)
-        return {**session, "vendor": vendor_out(vendor) if vendor else None}
-
-    async def _existing_account(
-        self, user: User, data: AcceptIn, caller: Principal | None, client_ip: str
-    ) -> User:
-        if caller is not None:
-            if caller.user_id != user.id:
-                raise Forbidden(OTHER_ACCOUNT)
-            return user
-        if not data.password:
-            raise Invalid.field(
-                "password", "the password of the account with this email", "missing"
-            )
-        return await self._accounts.check_credentials(user.email, data.password, client_ip)
-
-    @runs_to_completion
-    async def _join(
-        self,
-        invitation: Invitation,
-        *,
-        user: User | None = None,
-        new_account: tuple[str, str] | None = None,
-    ) -> User:
-        """`user` joins, or an account is created from `new_account` (name, hash)."""
-
-        async def joining() -> uuid.UUID:
-            nonlocal user
-            if user is None:
-                squatter = await User.get_or_none(
-                    email_key=email_key(invitation.email), email_verified_at__isnull=True
-                )
-                if squatter is not None:  # the token proved the mailbox: it yields
-                    await verification.released(squatter, actor_id=None)
-                if new_account is None:
-                    raise ValueError("_join needs a user or a new account")
-                full_name, password_hash = new_account
-                try:
-                    user = await create_user(
-                        email=invitation.email, full_name=full_name, password_hash=password_hash
-                    )
-                except Conflict:
-                    raise Conflict(ACCOUNT_EXISTS) from None
-                # Accepting proved control of the mailbox the invitation went to.
-                user.email_verified_at = datetime.now(UTC)
-                await user.save(update_fields=["email_verified_at"])
-            elif user.email_verified_at is None:  # accepting proved the mailbox
-                await verification.confirmed(user)
-            await add_membership(user.id, invitation.organization_id, invitation.role)
-            await record(
-                Action.MEMBER_JOINED,
-                organization_id=invitation.organization_id,
-                target_type=TargetType.MEMBER,
-                target_id=user.id,
-                actor_id=user.id,
-                changes={"role": [None, invitation.role.value]},
-            )
-            if invitation.kind is InvitationKind.VENDOR and invitation.vendor_id is not None:
-                await vendor_flows.activated(invitation.vendor_id, user.id)
-            return user.id
-
-        async with in_transaction():
-            await flows.accepted(invitation, datetime.now(UTC), joining)
-        if user is None:  # joining() always sets it; this tells the type checker
-            raise RuntimeError("the invitation was accepted without an account")
-        return user
-
-    @runs_to_completion
-    async def _open_session(self, principal: Principal) -> dict[str, Any]:
-        async with in_transaction():
-            return await self._accounts.sessions.open(principal)
+        invitation = await self._managed(principal, invitation_id)
+        await flows.revoked(invitation, principal.user_id)
 
     @staticmethod
     async def vendor_closed(vendor: Vendor, actor_id: uuid.UUID | None) -> None:

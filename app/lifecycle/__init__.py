@@ -17,7 +17,6 @@ priority first, stop listeners in reverse, so resources close in reverse order).
 
 from __future__ import annotations
 
-from app.http.types import OnrampApp
 from app.lifecycle import (
     compat,
     context,
@@ -32,6 +31,7 @@ from app.lifecycle import (
     report,
 )
 from app.settings import Settings
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp, settings: Settings) -> None:

@@ -9,8 +9,8 @@ import types
 from functools import cache
 from typing import Any
 
-from app.http.types import OnrampApp
 from app.settings import Settings
+from app.state import OnrampApp
 
 # Listener priorities beyond every resource's (`app.lifecycle.priorities`).
 FIRST_TO_START = 1_000

@@ -6,9 +6,13 @@ app but never serves) does not load the ORM, the password hasher or the mail cli
 
 from __future__ import annotations
 
-from app.http.types import OnrampApp
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
 from app.lifecycle.priorities import CONTEXT
 from app.settings import Settings
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp, settings: Settings) -> None:
@@ -19,7 +23,7 @@ def install(app: OnrampApp, settings: Settings) -> None:
 
         origin.use_request_source(request_origin)
 
-        def spawn(coro, name):  # type: ignore[no-untyped-def]
+        def spawn(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None] | None:
             return app.add_task(coro, name=name, register=False)
 
         app.ctx.attach(build_context(settings, spawn))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.http.types import OnrampApp
 from app.lifecycle.priorities import EXECUTOR
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gc
 
-from app.http.types import OnrampApp
 from app.settings import Settings
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp, settings: Settings) -> None:

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from app.http.types import OnrampApp
 from app.observability import metrics
 from app.observability.logging.buffered import JOB_NAME as LOG_FLUSHER_JOB
 from app.observability.logging.buffered import log_flusher_job
 from app.runtime.jobs import Job
 from app.settings import Settings
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp, settings: Settings) -> None:

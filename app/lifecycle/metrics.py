@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.http.types import OnrampApp
 from app.observability import metrics
 from app.settings import Settings
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp, settings: Settings) -> None:

@@ -3,8 +3,8 @@ tests: `MIGRATE_ON_START`); production runs `python -m app migrate` per deploy."
 
 from __future__ import annotations
 
-from app.http.types import OnrampApp
 from app.settings import Settings
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp, settings: Settings) -> None:

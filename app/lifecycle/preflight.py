@@ -4,8 +4,8 @@ outbox folder, and a problem stops start-up with one line (exit 2)."""
 
 from __future__ import annotations
 
-from app.http.types import OnrampApp
 from app.settings import Settings
+from app.state import OnrampApp
 
 
 def install(app: OnrampApp, settings: Settings) -> None:

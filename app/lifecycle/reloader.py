@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Collection
 
-from app.http.types import OnrampApp
+from app.state import OnrampApp
 
 logger = logging.getLogger("onramp.lifecycle")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import os
 
-from app.http.types import OnrampApp
 from app.lifecycle.priorities import REPORT
 from app.observability.logging.formatter import worker_name
+from app.state import OnrampApp
 
 logger = logging.getLogger("onramp.lifecycle")
 

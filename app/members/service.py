@@ -14,18 +14,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from app.accounts.models import Membership, Organization
 from app.accounts.principal import Principal
 from app.accounts.roles import Role
 from app.accounts.sessions import Sessions
 from app.audit.actions import Action, TargetType
 from app.audit.log import record
-from app.compat.tortoise_cancel import runs_to_completion
 from app.errors import Conflict, Forbidden, NotFound
 from app.members.schemas import MemberListQuery, RoleChangeIn
 from app.pagination import keyset_page
+from app.runtime.db import unit_of_work
 from app.vendors.models import Vendor
 
 LAST_OWNER = "An organisation needs at least one owner; make someone else an owner first"
@@ -95,47 +93,45 @@ class MemberService:
         await self._change_role(principal, user_id, Role(data.role))
         return await self._one(principal.organization_id, user_id)
 
-    @runs_to_completion
+    @unit_of_work
     async def _change_role(self, principal: Principal, user_id: uuid.UUID, role: Role) -> None:
         organization_id = principal.organization_id
-        async with in_transaction():
-            membership = await _locked(organization_id, user_id)
-            if membership.role is Role.VENDOR:
-                raise Conflict(NOT_STAFF)
-            if membership.role == role:
-                return
-            await _not_the_last_owner(membership)
-            old = membership.role
-            await Membership.filter(id=membership.id).update(role=role)
-            await record(
-                Action.MEMBER_ROLE_CHANGED,
-                organization_id=organization_id,
-                target_type=TargetType.MEMBER,
-                target_id=user_id,
-                actor_id=principal.user_id,
-                changes={"role": [old.value, role.value]},
-            )
+        membership = await _locked(organization_id, user_id)
+        if membership.role is Role.VENDOR:
+            raise Conflict(NOT_STAFF)
+        if membership.role == role:
+            return
+        await _not_the_last_owner(membership)
+        old = membership.role
+        await Membership.filter(id=membership.id).update(role=role)
+        await record(
+            Action.MEMBER_ROLE_CHANGED,
+            organization_id=organization_id,
+            target_type=TargetType.MEMBER,
+            target_id=user_id,
+            actor_id=principal.user_id,
+            changes={"role": [old.value, role.value]},
+        )
 
-    @runs_to_completion
+    @unit_of_work
     async def remove(self, principal: Principal, user_id: uuid.UUID) -> None:
         """An owner removes a member, or a member leaves. Their sessions in this
         organisation end; a vendor contact's vendor loses its contact account."""
         if user_id != principal.user_id and principal.role is not Role.OWNER:
             raise Forbidden(OTHERS_ONLY_BY_OWNERS)
         organization_id = principal.organization_id
-        async with in_transaction():
-            membership = await _locked(organization_id, user_id)
-            await _not_the_last_owner(membership)
-            await membership.delete()
-            await Sessions.revoke_membership(user_id, organization_id)
-            await Vendor.filter(organization_id=organization_id, contact_user_id=user_id).update(
-                contact_user_id=None
-            )
-            await record(
-                Action.MEMBER_REMOVED,
-                organization_id=organization_id,
-                target_type=TargetType.MEMBER,
-                target_id=user_id,
-                actor_id=principal.user_id,
-                changes={"role": [membership.role.value, None]},
-            )
+        membership = await _locked(organization_id, user_id)
+        await _not_the_last_owner(membership)
+        await membership.delete()
+        await Sessions.revoke_membership(user_id, organization_id)
+        await Vendor.filter(organization_id=organization_id, contact_user_id=user_id).update(
+            contact_user_id=None
+        )
+        await record(
+            Action.MEMBER_REMOVED,
+            organization_id=organization_id,
+            target_type=TargetType.MEMBER,
+            target_id=user_id,
+            actor_id=principal.user_id,
+            changes={"role": [membership.role.value, None]},
+        )

@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from orjson import loads
@@ -19,7 +21,7 @@ VENDOR_FK_SET_NULL = (
 )
 
 
-async def vendor_fk_set_null(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+async def vendor_fk_set_null(apps: Any, schema_editor: Any) -> None:
     if schema_editor.client.capabilities.dialect == "postgres":
         await schema_editor.client.execute_script(VENDOR_FK_SET_NULL)
 

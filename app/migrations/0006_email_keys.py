@@ -1,3 +1,5 @@
+from typing import Any
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
@@ -16,7 +18,7 @@ class DuplicateAddresses(RuntimeError):
     pass
 
 
-async def fill_keys(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
+async def fill_keys(apps: Any, schema_editor: Any) -> None:
     """Fill the normalised addresses. Accounts (or one organisation's vendor contacts)
     whose addresses differ only by case or look-alike characters are not merged behind
     anyone's back: the migration stops and lists them, to be resolved by a person."""

@@ -17,17 +17,20 @@ import os
 import shutil
 import tempfile
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.http.request import REQUESTS
 from app.runtime.jobs import Job, periodic, wait_at_most
+from app.runtime.process import current_pid
 from app.settings import Settings
+from app.state import Tally
 
 if TYPE_CHECKING:
     from prometheus_client import Counter, Gauge, Histogram
+    from prometheus_client.metrics_core import Metric
 
     from app.context import AppContext
 
@@ -53,6 +56,21 @@ class Instruments:
 _instruments: Instruments | None = None
 
 
+def _use_cached_pid() -> None:
+    """Multiprocess values read a pid cached per process (refreshed after a fork).
+
+    prometheus-client compares `os.getpid()` with the pid a value was made in on every
+    write, to notice a fork, and glibc no longer caches the pid: a system call per
+    metric write. The library lets the pid function be chosen
+    (`values.MultiProcessValue(process_identifier=...)`, prometheus/client_python#509).
+    It must be set before any metric object is created.
+    """
+    from prometheus_client import values
+
+    make_value_class: Callable[..., Any] = values.MultiProcessValue  # untyped upstream
+    values.ValueClass = make_value_class(process_identifier=current_pid)
+
+
 def instruments(settings: Settings) -> Instruments:
     """This process's metric objects, created on first use (once per process)."""
     global _instruments
@@ -60,10 +78,8 @@ def instruments(settings: Settings) -> Instruments:
         # Imported here: the main process, which serves nothing, never loads the client.
         from prometheus_client import Counter, Gauge, Histogram
 
-        if multiprocess_enabled() and "prometheus_pid" not in settings.COMPAT_DISABLED:
-            from app.compat import prometheus_pid
-
-            prometheus_pid.apply()
+        if multiprocess_enabled():
+            _use_cached_pid()
         _instruments = Instruments(
             requests=Counter(
                 "onramp_http_requests_total",
@@ -171,7 +187,7 @@ class RequestTally:
                 self._add_observations(tally.histogram, sum(taken), buckets)
 
 
-def flusher_job(tally: RequestTally, interval: float) -> Job:
+def flusher_job(tally: Tally, interval: float) -> Job:
     """Writes the tally every `interval` seconds, and once more when stopped."""
 
     async def flush_periodically(stop: asyncio.Event) -> None:
@@ -213,7 +229,8 @@ def worker_stopped() -> None:
     if multiprocess_enabled():
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+        mark_process_dead: Callable[[int], None] = multiprocess.mark_process_dead  # untyped
+        mark_process_dead(os.getpid())
 
 
 def sample_worker(context: AppContext) -> None:
@@ -244,7 +261,7 @@ class _OutboxCollector:
     def __init__(self, depth: dict[str, int]) -> None:
         self._depth = depth
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[Metric]:
         from prometheus_client.core import GaugeMetricFamily
 
         family = GaugeMetricFamily(
@@ -268,7 +285,10 @@ def render(outbox_depth: dict[str, int]) -> tuple[bytes, str]:
 
     if multiprocess_enabled():
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        collect_every_worker: Callable[[CollectorRegistry], object] = (
+            multiprocess.MultiProcessCollector  # untyped upstream
+        )
+        collect_every_worker(registry)
         text = generate_latest(registry)
     else:
         text = generate_latest(REGISTRY)

@@ -1,12 +1,11 @@
 """Per-request observation: the request metrics and the one-line-per-request log.
 
-One synchronous response hook does both: the start time comes from `ApiRequest`, so
-there is no request middleware (each middleware costs Sanic two signal dispatches per
-request). What is the same for every request of one (method, route template, status)
+One synchronous step of the response middleware does both: the start time is the
+request context's (`request.ctx.started`), so there is no request middleware.
+What is the same for every request of one (method, route template, status)
 is worked out when that combination is first seen: its metric tally and the fixed text
 of its log line. A request then costs a lookup, a clock read, three additions and one
-formatted string; in a loaded worker every call and object a request touches for the
-first time is a cache miss, so this is kept short on purpose (bench/README.md).
+formatted string.
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ import logging
 import time
 from collections.abc import Collection
 
-from sanic import Request
 from sanic.response import BaseHTTPResponse
 
+from app.http.request import OnrampRequest
 from app.http.request_id import request_id
 from app.http.response_hooks import ResponseHook
 from app.observability.logging.request_log import PreparedLine, RequestLog
@@ -32,7 +31,7 @@ each time would fill the log and the metrics with nothing (LOG_PROBES puts them 
 UNMATCHED = "unmatched"
 
 
-def route_of(request: Request) -> str:
+def route_of(request: OnrampRequest) -> str:
     """The route template (`/api/v1/vendors/<vendor_id:uuid>`), never the raw path,
     so labels and log fields stay few and carry no identifiers."""
     return "/" + request.route.path.lstrip("/") if request.route else UNMATCHED
@@ -59,7 +58,7 @@ def make_observer(
     # Keys are (method, route path, status): bounded by the app's routes.
     known: dict[tuple[str, str | None, int], _Observed | None] = {}
 
-    def first_seen(request: Request, status: int) -> _Observed | None:
+    def first_seen(request: OnrampRequest, status: int) -> _Observed | None:
         route = route_of(request)
         if route in quiet:
             return None
@@ -69,7 +68,7 @@ def make_observer(
             log.prepare(method, route, status) if log is not None else None,
         )
 
-    def observe(request: Request, response: BaseHTTPResponse) -> None:
+    def observe(request: OnrampRequest, response: BaseHTTPResponse) -> None:
         route = request.route
         status = response.status
         key = (request.method, route.path if route is not None else None, status)
@@ -79,7 +78,7 @@ def make_observer(
             observed = known[key] = first_seen(request, status)
         if observed is None:
             return
-        elapsed = time.perf_counter() - request.started  # type: ignore[attr-defined]  # ApiRequest
+        elapsed = time.perf_counter() - request.ctx.started
         keep_duration = observed.keep_duration
         if keep_duration is not None:
             if batched:

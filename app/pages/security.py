@@ -13,8 +13,9 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from sanic import Request
 from sanic.response import BaseHTTPResponse
+
+from app.http.request import OnrampRequest
 
 COOKIE = "onramp_csrf"
 FIELD = "csrf"
@@ -57,7 +58,7 @@ class Csrf:
         value = secrets.token_urlsafe(32)
         return value, self._sign(value)
 
-    def valid(self, request: Request, field: str | None) -> bool:
+    def valid(self, request: OnrampRequest, field: str | None) -> bool:
         origin = request.headers.get("origin")
         if origin and origin != "null" and origin != self._origin and origin != _own(request):
             return False
@@ -67,6 +68,6 @@ class Csrf:
         return hmac.compare_digest(self._sign(cookie), field)
 
 
-def _own(request: Request) -> str:
+def _own(request: OnrampRequest) -> str:
     """This request's own origin (behind no proxy, when PUBLIC_BASE_URL differs)."""
     return f"{request.scheme}://{request.host}"

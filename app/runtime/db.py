@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import logging
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
+from tortoise.transactions import in_transaction
 
 from app.runtime import pg_engine
 from app.settings import Settings
@@ -33,6 +36,52 @@ MODEL_MODULES = (
 )
 MIGRATIONS_MODULE = "app.migrations"
 DEFAULT = "default"
+
+logger = logging.getLogger("onramp.db")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def unit_of_work(func: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """One unit of database work: `func` runs in one transaction that commits or rolls
+    back even when its caller is cancelled.
+
+    A client that disconnects cancels its request's handler. Cancelled while Tortoise
+    opens a transaction (a pool connection taken, BEGIN not yet answered), that
+    connection is never given back (tortoise-orm 1.1.9; the report is
+    docs/upstream/tortoise-transaction-cancel-leak.md, and `tests/test_db.py` shows it).
+    So the transaction runs in a task of its own, shielded: only the waiting for it is
+    cancelled, and a failure nobody is left to see is logged.
+
+    Keep units small: what runs before them (password hashing, for one) stays
+    cancellable, so a client that left costs nothing more.
+    """
+
+    async def in_one_transaction(*args: P.args, **kwargs: P.kwargs) -> T:
+        async with in_transaction():
+            return await func(*args, **kwargs)
+
+    @functools.wraps(func)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        task = asyncio.ensure_future(in_one_transaction(*args, **kwargs))
+        abandoned = False
+
+        def report(done: asyncio.Future[T]) -> None:
+            if done.cancelled():
+                return
+            error = done.exception()  # always retrieved: no "never retrieved" warning
+            if error is not None and abandoned:
+                logger.error("%s failed after its caller left", func.__qualname__, exc_info=error)
+
+        task.add_done_callback(report)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            abandoned = True
+            raise
+
+    return wrapper
 
 
 def tortoise_config(settings: Settings, *, pool_max: int | None = None) -> dict[str, Any]:

@@ -190,7 +190,8 @@ class BoundedWaitClient(AsyncpgDBClient):
             return rows
         if self.log.isEnabledFor(logging.DEBUG):
             self.log.debug("%s: %s", query, values)
-        return pool.fetch_dicts(query, values)  # type: ignore[no-any-return]
+        fetched: Awaitable[list[dict[str, Any]]] = pool.fetch_dicts(query, values)
+        return fetched
 
     async def create_pool(self, **kwargs: Any) -> Any:
         pool = await super().create_pool(

@@ -13,7 +13,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from app.accounts.models import Membership
 from app.accounts.principal import Principal
@@ -21,9 +20,9 @@ from app.accounts.roles import Role
 from app.accounts.sessions import Sessions
 from app.audit.actions import Action, TargetType
 from app.audit.log import changes_between, created, record
-from app.compat.tortoise_cancel import runs_to_completion
 from app.errors import Conflict, Forbidden, NotFound
 from app.pagination import decode_cursor, page
+from app.runtime.db import unit_of_work
 from app.vendors import flows, queries
 from app.vendors.models import Vendor
 from app.vendors.schemas import PROFILE_FIELDS, VENDOR_FIELDS, VendorCreate, VendorListQuery
@@ -106,71 +105,68 @@ class VendorService:
             raise NotFound("Vendor not found")
         return rows[0]
 
-    @runs_to_completion
+    @unit_of_work
     async def create(self, principal: Principal, data: VendorCreate) -> dict[str, Any]:
         try:
-            async with in_transaction():
-                vendor = await Vendor.create(
-                    organization_id=principal.organization_id, **data.model_dump()
-                )
-                out = vendor_out(vendor)
-                await record(
-                    Action.VENDOR_CREATED,
-                    organization_id=principal.organization_id,
-                    target_type=TargetType.VENDOR,
-                    target_id=vendor.id,
-                    actor_id=principal.user_id,
-                    changes=created({k: out[k] for k in (*data.model_dump(), "status")}),
-                )
+            vendor = await Vendor.create(
+                organization_id=principal.organization_id, **data.model_dump()
+            )
+            out = vendor_out(vendor)
+            await record(
+                Action.VENDOR_CREATED,
+                organization_id=principal.organization_id,
+                target_type=TargetType.VENDOR,
+                target_id=vendor.id,
+                actor_id=principal.user_id,
+                changes=created({k: out[k] for k in (*data.model_dump(), "status")}),
+            )
         except IntegrityError:
             raise Conflict(_DUPLICATE) from None
         return out
 
-    @runs_to_completion
+    @unit_of_work
     async def update(
         self, principal: Principal, vendor_id: uuid.UUID, changes: dict[str, Any]
     ) -> dict[str, Any]:
         try:
-            async with in_transaction():
-                vendor = await scoped(principal).select_for_update().get_or_none(id=vendor_id)
-                if vendor is None:
-                    raise NotFound("Vendor not found")
-                status = changes.get("status")
-                if status is not None:
-                    flows.check_manual_change(
-                        vendor.status, status, has_contact=vendor.contact_user_id is not None
-                    )
-                before, after = await _save_changes(
-                    vendor, changes, VENDOR_FIELDS, Action.VENDOR_UPDATED, principal
+            vendor = await scoped(principal).select_for_update().get_or_none(id=vendor_id)
+            if vendor is None:
+                raise NotFound("Vendor not found")
+            status = changes.get("status")
+            if status is not None:
+                flows.check_manual_change(
+                    vendor.status, status, has_contact=vendor.contact_user_id is not None
                 )
-                if status in flows.CLOSED and before["status"] != status:
-                    await self._closing(vendor, principal.user_id)
+            before, after = await _save_changes(
+                vendor, changes, VENDOR_FIELDS, Action.VENDOR_UPDATED, principal
+            )
+            if status in flows.CLOSED and before["status"] != status:
+                await self._closing(vendor, principal.user_id)
         except IntegrityError:
             raise Conflict(_DUPLICATE) from None
         return after
 
-    @runs_to_completion
+    @unit_of_work
     async def delete(self, principal: Principal, vendor_id: uuid.UUID) -> None:
-        async with in_transaction():
-            vendor = await scoped(principal).select_for_update().get_or_none(id=vendor_id)
-            if vendor is None:
-                raise NotFound("Vendor not found")
-            await self._closing(vendor, principal.user_id)
-            if vendor.contact_user_id is not None:  # the address can be invited again
-                await Membership.filter(
-                    organization_id=vendor.organization_id,
-                    user_id=vendor.contact_user_id,
-                    role=Role.VENDOR,
-                ).delete()
-            await vendor.delete()
-            await record(
-                Action.VENDOR_DELETED,
-                organization_id=principal.organization_id,
-                target_type=TargetType.VENDOR,
-                target_id=vendor_id,
-                actor_id=principal.user_id,
-                changes={"name": [vendor.name, None], "status": [vendor.status.value, None]},
-            )
+        vendor = await scoped(principal).select_for_update().get_or_none(id=vendor_id)
+        if vendor is None:
+            raise NotFound("Vendor not found")
+        await self._closing(vendor, principal.user_id)
+        if vendor.contact_user_id is not None:  # the address can be invited again
+            await Membership.filter(
+                organization_id=vendor.organization_id,
+                user_id=vendor.contact_user_id,
+                role=Role.VENDOR,
+            ).delete()
+        await vendor.delete()
+        await record(
+            Action.VENDOR_DELETED,
+            organization_id=principal.organization_id,
+            target_type=TargetType.VENDOR,
+            target_id=vendor_id,
+            actor_id=principal.user_id,
+            changes={"name": [vendor.name, None], "status": [vendor.status.value, None]},
+        )
 
     async def membership_block(
         self, user_id: uuid.UUID, organization_id: uuid.UUID, role: Role
@@ -178,11 +174,12 @@ class VendorService:
         """The sessions' gate: a suspended or archived vendor's contact is shut out."""
         if role is not Role.VENDOR:
             return None
-        status: str | None = await (
+        row = await (
             Vendor.filter(organization_id=organization_id, contact_user_id=user_id)
             .first()
-            .values_list("status", flat=True)
-        )  # type: ignore[assignment]
+            .values("status")
+        )
+        status = row["status"] if row else None
         if status in flows.CLOSED:
             return f"This vendor is {status}: its contact cannot sign in to it"
         return None
@@ -202,15 +199,14 @@ class VendorService:
             raise NotFound("Vendor not found")
         return row
 
-    @runs_to_completion
+    @unit_of_work
     async def update_profile(self, principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
-        async with in_transaction():
-            vendor = await self._own_vendor(principal).select_for_update().first()
-            if vendor is None:
-                raise NotFound("Vendor not found")
-            if vendor.status in flows.CLOSED:
-                raise Forbidden(f"This vendor is {vendor.status}: its profile cannot be changed")
-            _, after = await _save_changes(
-                vendor, changes, PROFILE_FIELDS, Action.VENDOR_PROFILE_UPDATED, principal
-            )
+        vendor = await self._own_vendor(principal).select_for_update().first()
+        if vendor is None:
+            raise NotFound("Vendor not found")
+        if vendor.status in flows.CLOSED:
+            raise Forbidden(f"This vendor is {vendor.status}: its profile cannot be changed")
+        _, after = await _save_changes(
+            vendor, changes, PROFILE_FIELDS, Action.VENDOR_PROFILE_UPDATED, principal
+        )
         return after

@@ -11,7 +11,7 @@ import gzip
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, ResponseStream, json, raw, text
 
-from app.http.request import ApiRequest
+from app.http.request import OnrampRequest
 
 bp = Blueprint("sample", url_prefix="/_sample")
 
@@ -60,7 +60,7 @@ async def with_vary(request: Request) -> HTTPResponse:
 
 @bp.post("/echo")
 async def echo(request: Request) -> HTTPResponse:
-    assert isinstance(request, ApiRequest)
+    assert isinstance(request, OnrampRequest)
     return json({"received": request.json})
 
 

@@ -26,7 +26,7 @@ Deferred = tuple[Any, ...]
 """A line not formatted yet: `(make_text, size, *values)`; `make_text(line)` gives it."""
 
 
-class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class BufferedStreamHandler(logging.StreamHandler[TextIO]):
     """A stream handler that holds INFO lines back while buffering is on (`limit` > 0)."""
 
     instances: ClassVar[weakref.WeakSet[BufferedStreamHandler]] = weakref.WeakSet()
@@ -53,18 +53,24 @@ class BufferedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def write_formatted(self, line: str) -> None:
         """A line formatted by the caller, buffered like an INFO record."""
-        with self.lock:  # type: ignore[union-attr]  # made in Handler.__init__
+        self.acquire()
+        try:
             self._hold(line, len(line))
+        finally:
+            self.release()
 
     def write_deferred(self, line: Deferred) -> None:
         """A line held as (make its text, its size in characters, values...), formatted
         when the batch is written; buffered like an INFO record. (`_hold`, written out:
         this runs once per request.)"""
-        with self.lock:  # type: ignore[union-attr]
+        self.acquire()
+        try:
             self._pending.append(line)
             self._pending_size += line[1] + 1
             if self._pending_size >= self.limit:
                 self._write_pending()
+        finally:
+            self.release()
 
     def flush(self) -> None:
         self.acquire()

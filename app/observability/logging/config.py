@@ -6,27 +6,28 @@ import logging
 import sys
 from typing import Any
 
-from app.compat import logging_srcfile, tracerite_json_logs
+from app.compat import tracerite_json_logs
 from app.observability.logging.formatter import JsonFormatter
 from app.observability.logging.redaction import RedactTokensFilter
 from app.observability.logging.request_id import RequestIdFilter
 
+_FIND_CALLERS = logging._srcfile
 
-def set_record_fields(
-    log_format: str, *, skip_source_lookup: bool = True, plain_exceptions: bool = True
-) -> None:
+
+def set_record_fields(log_format: str, *, plain_exceptions: bool = True) -> None:
     """What each log record collects, from what the format prints.
 
     The JSON lines print neither thread nor process names nor the caller's source line,
     and take the pid from `current_pid`: the logging HOWTO's "Optimization" switches save
     a stack walk and a `getpid` system call per record. Text lines keep everything.
+    The source-line switch is `logging._srcfile`, which the HOWTO documents for exactly
+    this (https://docs.python.org/3/howto/logging.html#optimization).
     """
     full = log_format != "json"
     logging.logThreads = full
     logging.logProcesses = full
     logging.logMultiprocessing = full
-    if skip_source_lookup:
-        logging_srcfile.apply(find_callers=full)
+    logging._srcfile = _FIND_CALLERS if full else None
     if plain_exceptions:
         tracerite_json_logs.apply(pretty=full)
     # Warnings raised while serving become log records (JSON lines in production).

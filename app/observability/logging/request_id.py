@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from sanic import Request
-
+from app.http.request import current_request
 from app.http.request_id import request_id
 
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            try:
-                record.request_id = request_id(Request.get_current())
-            except Exception:  # no request in this context (listeners, background jobs)
-                record.request_id = "-"
+            request = current_request()
+            record.request_id = "-" if request is None else request_id(request)
         return True

@@ -1,25 +1,31 @@
-"""The app's concrete types, and how a handler reaches the worker's context.
+"""The app's concrete types: what `app.ctx` holds, and the app typed with it.
 
 `app.ctx` is an `AppState`: the settings and the request metrics' tally (both made when
 the app is built) and, while the worker runs, the `AppContext` built in
-`before_server_start`. sanic-ext keeps its own
-attributes on `app.ctx` too (`cors`, `_dependencies`); ours are these two, set nowhere else.
+`before_server_start`. sanic-ext keeps its own attributes on `app.ctx` too (`cors`,
+`_dependencies`); ours are these, set nowhere else.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
-from sanic import Request, Sanic
+from sanic import Sanic
 from sanic.config import Config
 
 from app.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the domain loads in the worker only (`app.lifecycle.context`)
     from app.context import AppContext
-    from app.http.response_hooks import ResponseHook
-    from app.observability.metrics import RequestTally
+
+
+class Tally(Protocol):
+    """This process's request counts not yet written to the metrics
+    (`app.observability.metrics.RequestTally`)."""
+
+    batched: bool
+
+    def flush(self) -> None: ...
 
 
 class _NotStarted:
@@ -33,14 +39,12 @@ _NOT_STARTED: Any = _NotStarted()
 
 
 class AppState:
-    def __init__(self, settings: Settings, tally: RequestTally | None = None) -> None:
+    def __init__(self, settings: Settings, tally: Tally | None = None) -> None:
         self.settings = settings
         self.tally = tally
-        """This process's request counts not yet written to the metrics (None: metrics off)."""
+        """None: metrics are off."""
         self.context: AppContext = _NOT_STARTED
         """A plain attribute, read by every handler (no property call per request)."""
-        self.finish: ResponseHook | None = None
-        """What every response gets before it is sent (`ApiRequest.respond` calls it)."""
 
     @property
     def started(self) -> bool:
@@ -53,15 +57,3 @@ class AppState:
 
 
 OnrampApp: TypeAlias = Sanic[Config, AppState]
-OnrampRequest: TypeAlias = Request[OnrampApp, SimpleNamespace]
-
-
-def state_of(request: Request) -> AppState:
-    state: AppState = request.app.ctx  # type: ignore[assignment]  # the app's own
-    return state
-
-
-def context_of(request: Request) -> AppContext:
-    """The worker's context, for a handler."""
-    context: AppContext = request.app.ctx.context
-    return context

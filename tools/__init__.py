@@ -1,0 +1,1 @@
+"""Development tools that are no part of the app (an import-linter contract type)."""
