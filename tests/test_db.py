@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from tortoise.transactions import in_transaction
 
 from app.accounts.models import Organization
 from app.runtime.db import HOT_READS, connection, unit_of_work

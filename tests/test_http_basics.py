@@ -299,9 +299,10 @@ def test_the_liveness_probe_carries_its_request_id_and_nothing_else_it_need_not(
         assert bare.content == b'{"status":"ok"}'
         assert bare.headers["X-Request-ID"] == "probe-1"
         assert "X-Content-Type-Options" not in bare.headers
-        assert client.get("/health").headers["X-Request-ID"] != client.get("/health").headers[
-            "X-Request-ID"
-        ]
+        assert (
+            client.get("/health").headers["X-Request-ID"]
+            != client.get("/health").headers["X-Request-ID"]
+        )
     with ApiClient(make_app(settings.replace(LOG_PROBES=True))) as client:
         logged = client.get("/health", headers={"X-Request-ID": "probe-1"})
         assert logged.headers["X-Request-ID"] == "probe-1"
