@@ -20,19 +20,17 @@ from app import jsonutil, lifecycle
 from app.http import docs
 from app.http.compression import make_compressor
 from app.http.errors import ApiErrorHandler
+from app.http.probes import LIVENESS, PROBES
 from app.http.registry import register_blueprints
 from app.http.request import OnrampRequest
 from app.http.response_hooks import make_finisher
 from app.http.security_headers import security_headers
 from app.observability import metrics
 from app.observability.logging.config import logging_config, set_record_fields
-from app.observability.requests import PROBE_ROUTES, make_observer
+from app.observability.requests import make_observer
 from app.pages import TEMPLATES, docs_ui
 from app.settings import DOTENV_FILE, Settings, load_settings
 from app.state import AppState, OnrampApp
-
-LIVENESS_ROUTES = ("health",)
-"""Answered with their request id only (see `app.http.response_hooks`)."""
 
 
 def create_app(*, settings: Settings | None = None, name: str = "onramp") -> OnrampApp:
@@ -78,7 +76,7 @@ def create_app(*, settings: Settings | None = None, name: str = "onramp") -> Onr
             "Onramp", version="1", description="Vendor onboarding: vendors, invitations."
         )
 
-    bypass = () if settings.LOG_PROBES else LIVENESS_ROUTES
+    bypass = () if settings.LOG_PROBES else (LIVENESS,)
     app.middleware(_finisher(settings, tally, bypass), "response")
     register_blueprints(app, settings.BLUEPRINTS)
     if settings.DOCS_ENABLED:
@@ -106,7 +104,7 @@ def _finisher(
         observe = make_observer(
             tally,
             log_requests=settings.REQUEST_LOG,
-            quiet_routes=() if settings.LOG_PROBES else PROBE_ROUTES,
+            quiet_routes=() if settings.LOG_PROBES else PROBES,
         )
     compress = None
     if settings.COMPRESS_LEVEL > 0:
@@ -124,7 +122,7 @@ def _finisher(
 
 def _extended(settings: Settings) -> bool:
     """Whether sanic-ext is needed: for the OpenAPI document, or for CORS. Without
-    either (production's default) it is not even imported: about 0.1 s of every
+    either (production's default) it is not even imported, which shortens every
     process's start (the pages render their templates with Jinja2 directly)."""
     return settings.DOCS_ENABLED or bool(settings.CORS_ORIGINS)
 

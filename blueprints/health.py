@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse, raw
 
 from app.http import docs
 from app.http.errors import error_body
+from app.http.probes import LIVENESS, READINESS
 from app.http.request import OnrampRequest, context_of
 from app.http.responses import json
 
@@ -26,7 +27,7 @@ class Ready(BaseModel):
     status: Literal["ready"]
 
 
-@bp.get("/health")
+@bp.get(LIVENESS)
 @docs.operation(
     summary="Liveness: the process answers",
     tag="health",
@@ -37,7 +38,7 @@ async def liveness(request: OnrampRequest) -> HTTPResponse:
     return raw(_ALIVE, content_type="application/json")
 
 
-@bp.get("/ready")
+@bp.get(READINESS)
 @docs.operation(
     summary="Readiness: the database answers and the background jobs run",
     description="503 lists each failed check (`database`, `mail`, `job:<name>`) in "

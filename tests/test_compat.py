@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.compat import MODULES, workarounds
+from app.compat import MODULES, Workaround, workarounds
 from app.settings import Settings
 from tests.conftest import make_app
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("workaround", workarounds(), ids=lambda w: w.name)
-def test_written_for_the_installed_version(workaround) -> None:  # type: ignore[no-untyped-def]
+def test_written_for_the_installed_version(workaround: Workaround) -> None:
     installed = workaround.installed_version()
     assert installed == workaround.written_for, (
         f"{workaround.package} is {installed}, but app/compat/{workaround.name}.py was "
@@ -29,7 +29,7 @@ def test_written_for_the_installed_version(workaround) -> None:  # type: ignore[
 @pytest.mark.parametrize(
     "workaround", [w for w in workarounds() if w.package != "python"], ids=lambda w: w.name
 )
-def test_written_for_the_version_production_deploys(workaround) -> None:  # type: ignore[no-untyped-def]
+def test_written_for_the_version_production_deploys(workaround: Workaround) -> None:
     """The lock CI installs holds production's pins (tests/test_requirements.py): the
     version checked above is the one deployed."""
     pins = dict(
@@ -41,7 +41,7 @@ def test_written_for_the_version_production_deploys(workaround) -> None:  # type
 
 
 @pytest.mark.parametrize("workaround", workarounds(), ids=lambda w: w.name)
-def test_names_its_upstream_issue(workaround) -> None:  # type: ignore[no-untyped-def]
+def test_names_its_upstream_issue(workaround: Workaround) -> None:
     assert workaround.name in MODULES
     assert workaround.summary
     if "docs/upstream/" in workaround.upstream:
@@ -72,3 +72,20 @@ def test_sanic_workarounds_can_be_switched_off(settings: Settings) -> None:
     assert not {"use_onramp_protocol", "guard_manager_signals"} & set(
         main_process_listeners(disabled)
     )
+
+
+@pytest.mark.parametrize("workaround", workarounds(), ids=lambda w: w.name)
+def test_names_the_test_that_shows_the_library_alone(workaround: Workaround) -> None:
+    """Each workaround can be deleted the day its library is fixed: a test shows the
+    library's own behaviour, and fails that day."""
+    path, _, name = workaround.shown_by.partition("::")
+    source = (ROOT / path).read_text()
+    assert f"def {name}(" in source, workaround.shown_by
+
+
+def test_at_most_ten_workarounds() -> None:
+    """Each is a bug or a missing hook of a library, one module each; more than ten
+    means the app fights its framework rather than using it."""
+    assert len(MODULES) <= 10
+    modules = {path.stem for path in (ROOT / "app" / "compat").glob("*.py")} - {"__init__"}
+    assert modules == set(MODULES)

@@ -23,13 +23,15 @@ Protocol = lifecycle_compat.protocol_class(("graceful_shutdown",))
 
 
 @asynccontextmanager
-async def serving() -> AsyncIterator[tuple[Any, asyncio.StreamReader, asyncio.StreamWriter]]:
+async def serving(
+    protocol: type = Protocol,
+) -> AsyncIterator[tuple[Any, asyncio.StreamReader, asyncio.StreamWriter]]:
     """A bare app on a loopback port; yields the server side of one client's connection."""
     app = Sanic(f"graceful-{secrets.token_hex(4)}")
     app.config.AUTO_EXTEND = False  # Sanic alone: sanic-ext is Onramp's, not under test
     app.get("/hello")(lambda request: text("hello"))
     server = await app.create_server(
-        host="127.0.0.1", port=0, protocol=Protocol, return_asyncio_server=True
+        host="127.0.0.1", port=0, protocol=protocol, return_asyncio_server=True
     )
     assert server is not None
     await server.startup()
@@ -68,6 +70,24 @@ def test_bytes_read_but_not_yet_parsed_are_answered() -> None:
     answer = asyncio.run(answer_after_stop(at_stop))
     assert answer.startswith(b"HTTP/1.1 200 OK"), answer
     assert answer.endswith(b"hello")
+
+
+def test_sanic_alone_closes_such_a_connection_unanswered() -> None:
+    """What the workaround is for, on Sanic's own protocol: the same moment leaves the
+    client without an answer. Fails the day Sanic fixes it (then delete the workaround)."""
+    from sanic.server.protocols.http_protocol import HttpProtocol
+
+    async def scenario() -> tuple[bool, bytes]:
+        async with serving(HttpProtocol) as (connection, reader, _writer):
+            connection.transport.pause_reading()
+            connection.data_received(REQUEST)
+            connection.transport.resume_reading()
+            closed = bool(connection.close_if_idle())
+            return closed, await asyncio.wait_for(reader.read(), timeout=5)
+
+    closed, answer = asyncio.run(scenario())
+    assert closed
+    assert answer == b""
 
 
 def test_a_request_still_in_flight_is_answered() -> None:

@@ -18,6 +18,7 @@ import pytest
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 
+from app.compat import tortoise_sqlite_fk_column
 from app.runtime.db import tortoise_config
 from app.settings import load_settings
 from tests.support import databases
@@ -139,6 +140,23 @@ def test_0003_moves_vendor_contacts_and_outbox_references(empty_database_url: st
     for table, column in (("memberships", "vendor_id"), ("outbox_emails", "invitation_id")):
         with pytest.raises(Exception, match=column):
             execute(empty_database_url, [(f"SELECT {column} FROM {table}", ())])  # noqa: S608 (constants)
+
+
+@pytest.mark.backends("sqlite")
+def test_tortoise_alone_keeps_a_removed_foreign_keys_column_on_sqlite(
+    empty_database_url: str,
+) -> None:
+    """What `app/compat/tortoise_sqlite_fk_column.py` is for: without its step, 0003's
+    `RemoveField` leaves `memberships.vendor_id` in place on SQLite. Fails the day
+    tortoise-orm drops the column itself (then delete the workaround)."""
+    migrate_to(empty_database_url, "models.0002_invitations_outbox")
+    tortoise_sqlite_fk_column.set_enabled(False)
+    try:
+        migrate_to(empty_database_url, "models.0003_contacts_on_vendors_generic_outbox")
+    finally:
+        tortoise_sqlite_fk_column.set_enabled(True)
+    (columns,) = execute(empty_database_url, [("PRAGMA table_info(memberships)", ())])
+    assert "vendor_id" in [row[1] for row in columns]
 
 
 def test_0004_existing_invitations_are_vendor_invitations_and_users_verified(

@@ -50,3 +50,33 @@ def test_token_answers_are_not_stored(api: ApiClient) -> None:
         "/api/v1/auth/refresh", json={"refresh_token": created.json()["refresh_token"]}, token=""
     )
     assert refreshed.headers["Cache-Control"] == "no-store"
+
+
+def test_what_is_answered_to_a_caller_is_not_stored_and_public_documents_are_cached(
+    api: ApiClient,
+) -> None:
+    """One rule in the response path: an answer made for an authenticated caller carries
+    `no-store` (their errors too); what anyone may read keeps its own caching."""
+    token = signup(api)["access_token"]
+    vendor = api.post("/api/v1/vendors", json={"name": "Acme"}, token=token).json()
+    personal = [
+        api.get("/api/v1/me", token=token),
+        api.get("/api/v1/vendors", token=token),
+        api.get(f"/api/v1/vendors/{vendor['id']}", token=token),
+        api.get(f"/api/v1/vendors/{vendor['id']}/invitations", token=token),
+        api.get("/api/v1/vendors/00000000-0000-0000-0000-000000000000", token=token),  # 404
+    ]
+    for response in personal:
+        assert response.headers["Cache-Control"] == "no-store", response.url
+    public = [
+        api.get("/ready"),
+        api.get("/health"),
+        api.get("/docs/openapi.json"),
+        api.get("/static/onramp.css", check_contract=False),
+        api.get("/api/v1/vendors"),  # 401: nobody's
+    ]
+    for response in public:
+        assert "no-store" not in response.headers.get("Cache-Control", ""), response.url
+    stylesheet = public[3]
+    assert stylesheet.status_code == 200
+    assert stylesheet.headers.get("ETag") or stylesheet.headers.get("Last-Modified")

@@ -46,6 +46,33 @@ class SignalDuringReceive:
         self._connection.close()
 
 
+def test_sanic_alone_a_stop_signal_inside_a_proxy_call_breaks_it() -> None:
+    """What `app/compat/manager_signals.py` is for: Sanic's handler, run as the signal
+    arrives, makes proxy calls of its own on the connection whose reply the interrupted
+    call is waiting for, and the two calls' replies cross. Fails the day Sanic defers
+    its handler (then delete the workaround)."""
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        shared = manager.dict()
+        shared["worker"] = {"state": "ACKED"}
+
+        def stop_workers(signum: int, frame: FrameType | None) -> None:
+            shared["worker"] = {**shared["worker"], "state": "TERMINATED"}
+
+        with restored_handlers(signal.SIGUSR1):
+            signal.signal(signal.SIGUSR1, stop_workers)
+            connection = SignalDuringReceive(shared._tls.connection, signal.SIGUSR1)
+            shared._tls.connection = connection
+            outcome: object
+            try:
+                outcome = shared["worker"]  # the signal arrives during this call
+            except Exception as error:  # a reply of the wrong kind
+                outcome = error
+            finally:
+                shared._tls.connection = connection._connection
+        assert connection.fired
+        assert outcome != {"state": "ACKED"}  # not its own reply
+
+
 def test_a_stop_signal_inside_a_proxy_call_is_handled_after_it() -> None:
     events: list[str] = []
     with multiprocessing.get_context("spawn").Manager() as manager:

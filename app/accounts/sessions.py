@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -22,15 +22,12 @@ from app.accounts.principal import Principal
 from app.accounts.roles import Role
 from app.accounts.tokens import TokenIssuer
 from app.errors import Forbidden, Unauthenticated
+from app.runtime.clock import utc_now
 from app.runtime.db import unit_of_work
 from app.runtime.tokens import hash_token, new_token
 
 REFRESH_DEAD = "The refresh token is invalid, used, expired or revoked; sign in again"
 NOT_A_MEMBER = "You are not a member of that organisation"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class _Refused(Enum):
@@ -74,7 +71,7 @@ class Sessions:
     ) -> dict[str, Any]:
         """A new token pair for `principal` (call inside the caller's transaction); the
         membership becomes the one used last."""
-        now = _now()
+        now = utc_now()
         refresh, refresh_hash = new_token()
         await RefreshToken.create(
             family_id=family_id or uuid.uuid4(),
@@ -110,7 +107,7 @@ class Sessions:
     ) -> Refreshed | _Refused | Blocked:
         """One transaction; a refusal is returned, not raised, so that a family revoked
         on reuse stays revoked (raising would roll the revocation back)."""
-        now = _now()
+        now = utc_now()
         row = (
             await RefreshToken.filter(token_hash=hash_token(refresh_token))
             .select_for_update()
@@ -143,14 +140,14 @@ class Sessions:
         row = await RefreshToken.get_or_none(token_hash=hash_token(refresh_token))
         if row is not None:
             await RefreshToken.filter(family_id=row.family_id, revoked_at__isnull=True).update(
-                revoked_at=_now()
+                revoked_at=utc_now()
             )
 
     @staticmethod
     async def revoke_user(user_id: uuid.UUID) -> int:
         """Every session of a user (password changed or reset)."""
         return await RefreshToken.filter(user_id=user_id, revoked_at__isnull=True).update(
-            revoked_at=_now()
+            revoked_at=utc_now()
         )
 
     @staticmethod
@@ -158,9 +155,9 @@ class Sessions:
         """A user's sessions in one organisation (removed, or their vendor suspended)."""
         return await RefreshToken.filter(
             user_id=user_id, organization_id=organization_id, revoked_at__isnull=True
-        ).update(revoked_at=_now())
+        ).update(revoked_at=utc_now())
 
     @staticmethod
     async def purge_expired(now: datetime | None = None) -> int:
         """Refresh tokens past their expiry are of no use to anyone (housekeeping)."""
-        return await RefreshToken.filter(expires_at__lt=now or _now()).delete()
+        return await RefreshToken.filter(expires_at__lt=now or utc_now()).delete()

@@ -6,6 +6,8 @@ Every module here:
   written against, and the upstream issue (or our upstream-ready report under
   `docs/upstream/`);
 - can be switched off by name with `COMPAT_DISABLED=<name>,...`;
+- names the test that shows the library's own behaviour (`shown_by`), which fails the
+  day an upgrade fixes it, so the workaround can be deleted;
 - is checked by `tests/test_compat.py`, which fails loudly when the installed version
   differs from the one the workaround was written for, so it is looked at again.
 
@@ -43,6 +45,9 @@ class Workaround:
     upstream: str
     """The upstream issue, or our report under docs/upstream/."""
     summary: str
+    shown_by: str
+    """The test (`file::name`) that shows the library's own behaviour: it fails the day
+    an upgrade fixes it, and then this workaround goes."""
 
     def installed_version(self) -> str:
         if self.package == "python":  # the stdlib changes with minor versions

@@ -29,9 +29,10 @@ WORKAROUND = Workaround(
     name="graceful_shutdown",
     package="sanic",
     written_for="25.12.1",
-    upstream="not yet reported upstream: docs/upstream/sanic-shutdown-drops-fresh-connections.md"
+    upstream="report ready to file: docs/upstream/sanic-shutdown-drops-fresh-connections.md"
     " (related: sanic-org/sanic#2191)",
     summary="connections accepted just before a stop are closed without an answer",
+    shown_by="tests/test_graceful_shutdown.py::test_sanic_alone_closes_such_a_connection_unanswered",
 )
 
 FRESH_CONNECTION_GRACE = 0.25  # seconds for an accepted connection to send its request

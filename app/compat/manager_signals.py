@@ -27,8 +27,9 @@ WORKAROUND = Workaround(
     name="manager_signals",
     package="sanic",
     written_for="25.12.1",
-    upstream="not yet reported upstream: docs/upstream/sanic-manager-signal-race.md",
+    upstream="report ready to file: docs/upstream/sanic-manager-signal-race.md",
     summary="a stop signal inside a worker-state proxy call makes the main process exit 1",
+    shown_by="tests/test_signals.py::test_sanic_alone_a_stop_signal_inside_a_proxy_call_breaks_it",
 )
 
 RETRY_SECONDS = 0.005

@@ -27,8 +27,9 @@ WORKAROUND = Workaround(
     name="manager_stop_at_start",
     package="sanic",
     written_for="25.12.1",
-    upstream="not yet reported upstream: docs/upstream/sanic-stop-during-worker-start.md",
+    upstream="report ready to file: docs/upstream/sanic-stop-during-worker-start.md",
     summary="a stop signal before every worker is ready leaves the main process spinning",
+    shown_by="tests/test_compat_manager_stop_at_start.py::test_a_stop_during_start_ends_the_wait_for_workers",
 )
 
 _ORIGINAL = WorkerManager.__dict__["_all_workers_ack"]

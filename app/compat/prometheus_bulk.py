@@ -28,6 +28,7 @@ WORKAROUND = Workaround(
     written_for="0.26.0",
     upstream="https://github.com/prometheus/client_python/issues/733",
     summary="a histogram takes observations one at a time only",
+    shown_by="tests/test_upstream_still_broken.py::test_prometheus_histograms_take_one_observation_at_a_time",
 )
 
 

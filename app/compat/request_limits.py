@@ -41,9 +41,10 @@ WORKAROUND = Workaround(
     name="request_limits",
     package="sanic",
     written_for="25.12.1",
-    upstream="not yet reported upstream: docs/upstream/sanic-request-limits.md",
+    upstream="report ready to file: docs/upstream/sanic-request-limits.md",
     summary="REQUEST_TIMEOUT restarts with every byte; a stalled body is never timed out; "
     "a head over the limit is 413",
+    shown_by="tests/test_upstream_still_broken.py::test_sanic_answers_a_request_head_over_its_limit_with_413",
 )
 
 

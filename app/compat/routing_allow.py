@@ -24,8 +24,9 @@ WORKAROUND = Workaround(
     name="routing_allow",
     package="sanic-routing",
     written_for="23.12.0",
-    upstream="not yet reported upstream: docs/upstream/sanic-routing-405-without-allow.md",
+    upstream="report ready to file: docs/upstream/sanic-routing-405-without-allow.md",
     summary="a 405 on a route with path parameters has no Allow header",
+    shown_by="tests/test_http_basics.py::test_allow_completion_can_be_switched_off",
 )
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -20,8 +20,9 @@ WORKAROUND = Workaround(
     name="sanic_ext_no_content",
     package="sanic-ext",
     written_for="25.12.0",
-    upstream="not yet reported upstream: docs/upstream/sanic-ext-response-without-content.md",
+    upstream="report ready to file: docs/upstream/sanic-ext-response-without-content.md",
     summary="a documented response without a body is published with */* content",
+    shown_by="tests/test_upstream_still_broken.py::test_sanic_ext_publishes_a_response_without_content_with_a_body",
 )
 
 _original_make = definitions.Response.make

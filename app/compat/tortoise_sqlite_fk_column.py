@@ -18,9 +18,20 @@ WORKAROUND = Workaround(
     name="tortoise_sqlite_fk_column",
     package="tortoise-orm",
     written_for="1.1.9",
-    upstream="not yet reported upstream: docs/upstream/tortoise-sqlite-remove-fk-keeps-column.md",
+    upstream="report ready to file: docs/upstream/tortoise-sqlite-remove-fk-keeps-column.md",
     summary="removing a foreign key on SQLite keeps its column",
+    shown_by="tests/test_migrations.py::test_tortoise_alone_keeps_a_removed_foreign_keys_column_on_sqlite",
 )
+
+
+_enabled = True
+
+
+def set_enabled(enabled: bool) -> None:
+    """Off only to show Tortoise's own behaviour (`tests/test_migrations.py`): a
+    migration run then keeps the column, as tortoise-orm alone does."""
+    global _enabled
+    _enabled = enabled
 
 
 def drop_leftover(table: str, column: str) -> Callable[[Any, Any], Awaitable[None]]:
@@ -28,7 +39,7 @@ def drop_leftover(table: str, column: str) -> Callable[[Any, Any], Awaitable[Non
 
     async def drop(apps: Any, schema_editor: Any) -> None:
         client = schema_editor.client
-        if client.capabilities.dialect != "sqlite":
+        if client.capabilities.dialect != "sqlite" or not _enabled:
             return
         rows = await client.execute_query_dict(f'PRAGMA table_info("{table}")')
         if any(row["name"] == column for row in rows):

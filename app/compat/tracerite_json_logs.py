@@ -21,6 +21,7 @@ WORKAROUND = Workaround(
     written_for="2.6.5",
     upstream="docs/upstream/sanic-cli-tracerite-patches-logging.md",
     summary="the sanic CLI's TraceRite turns each logged exception into a multi-line box",
+    shown_by="tests/test_upstream_still_broken.py::test_the_sanic_cli_replaces_every_stream_handlers_emit",
 )
 
 

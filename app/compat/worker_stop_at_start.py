@@ -40,8 +40,9 @@ WORKAROUND = Workaround(
     name="worker_stop_at_start",
     package="sanic",
     written_for="25.12.1",
-    upstream="not yet reported upstream: docs/upstream/sanic-stop-during-worker-start.md",
+    upstream="report ready to file: docs/upstream/sanic-stop-during-worker-start.md",
     summary="a worker that gets its stop signal while it finishes starting serves on",
+    shown_by="tests/test_compat_worker_stop_at_start.py::test_a_signal_between_two_loop_runs",
 )
 
 REPEAT_SECONDS = 0.2

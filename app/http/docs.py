@@ -7,10 +7,9 @@ becomes a component converted to 3.0 (`nullable`), referenced with `$ref`.
 The description of an operation is recorded where the route is defined
 (`@docs.operation(...)`, with `docs.ok`, `docs.errors`, `docs.body`...), and built into
 sanic-ext's definitions only when the document is served (`publish`, from the factory,
-when DOCS_ENABLED). Building them (pydantic JSON schemas, sanic-ext's definition
-objects) took about 0.2 s of every process start, the main process's included, and a
-production app with `/docs` off never reads them. Nothing here imports sanic-ext
-until `publish` runs.
+when DOCS_ENABLED): building them (pydantic JSON schemas, sanic-ext's definition
+objects) is a noticeable part of a process's start, and a production app with `/docs`
+off never reads them. Nothing here imports sanic-ext until `publish` runs.
 """
 
 from __future__ import annotations

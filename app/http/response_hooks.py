@@ -36,10 +36,10 @@ def make_finisher(
     bypass: Collection[str] = (),
 ) -> Callable[[Request, BaseHTTPResponse], None]:
     """What the app does to every response. `compress` is called only for a body of at
-    least `compress_min_size` bytes (it decides the rest); routes are given as Sanic
-    stores them, without the leading slash."""
+    least `compress_min_size` bytes (it decides the rest); `bypass` lists route paths
+    (`/health`)."""
     pairs = tuple(security_headers)
-    skipped = frozenset(bypass)
+    skipped = frozenset(path.lstrip("/") for path in bypass)  # as Sanic stores them
     (no_store_name, no_store_value), *_ = NO_STORE.items()
 
     def finish_response(sanic_request: Request, response: BaseHTTPResponse) -> None:

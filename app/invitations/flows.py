@@ -17,7 +17,7 @@ outbox rows, the order every writer follows.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 from app.accounts.roles import Role
@@ -27,6 +27,7 @@ from app.errors import Conflict, Gone
 from app.fields import email_key
 from app.invitations.models import OPEN_STATUSES, Invitation, InvitationKind, InvitationStatus
 from app.mail import outbox
+from app.runtime.clock import utc_now
 from app.runtime.tokens import hash_token, same_hash
 from app.vendors import flows as vendor_flows
 from app.vendors.models import Vendor
@@ -38,10 +39,6 @@ TEAMMATE_OPEN_EXISTS = "This address already has an open invitation; resend it i
 CLOSED = {"open_vendor_id": None, "open_email": None}
 RESENDABLE = (*OPEN_STATUSES, InvitationStatus.FAILED, InvitationStatus.EXPIRED)
 REVOCABLE = (*OPEN_STATUSES, InvitationStatus.FAILED)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _audit(
@@ -200,7 +197,7 @@ async def revoked(invitation: Invitation, actor_id: uuid.UUID | None) -> None:
     await outbox.cancel_queued(invitation.id)
     old = invitation.status
     invitation.status = InvitationStatus.REVOKED
-    invitation.revoked_at = _now()
+    invitation.revoked_at = utc_now()
     for column, value in CLOSED.items():
         setattr(invitation, column, value)
     await invitation.save()
@@ -219,7 +216,7 @@ async def revoked(invitation: Invitation, actor_id: uuid.UUID | None) -> None:
 async def vendor_closed(vendor: Vendor, actor_id: uuid.UUID | None) -> None:
     """Its vendor is being deleted, suspended or archived: open invitations are revoked
     and their queued email stops (the vendor's status is the caller's business)."""
-    now = _now()
+    now = utc_now()
     rows = await Invitation.filter(vendor_id=vendor.id, status__in=REVOCABLE).select_for_update()
     for invitation in rows:
         await outbox.cancel_queued(invitation.id)
@@ -242,7 +239,7 @@ async def usable(token: str) -> Invitation:
     invitation = await Invitation.get_or_none(token_hash=token_hash)
     if invitation is None or not same_hash(invitation.token_hash, token_hash):
         raise Gone(UNUSABLE)
-    if invitation.status not in OPEN_STATUSES or invitation.expires_at <= _now():
+    if invitation.status not in OPEN_STATUSES or invitation.expires_at <= utc_now():
         raise Gone(UNUSABLE)
     return invitation
 

@@ -1,9 +1,9 @@
 """`gc.freeze()` once a worker runs.
 
 Everything built by then (routes, schemas, models, pools) lives as long as the worker.
-Moved out of the collector's reach, a full collection no longer walks it (~70,000
-objects, 23 ms per collection, measured): the list endpoint's p99 at 64 connections
-went from ~59 to ~40 ms. Garbage is collected first.
+Moved out of the collector's reach, a full collection no longer walks it: tens of
+thousands of objects whose walk shows in the list's p99 (bench/README.md). Garbage is
+collected first.
 """
 
 from __future__ import annotations

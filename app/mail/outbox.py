@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 from enum import Enum
 from typing import Any, cast
@@ -27,6 +27,7 @@ from tortoise.transactions import in_transaction
 from app.mail.kinds import Delivery, MailKind
 from app.mail.models import OutboxEmail, OutboxStatus
 from app.mail.sealing import Sealer
+from app.runtime.clock import utc_now
 from app.runtime.db import connection
 
 _PG_CLAIM = """
@@ -44,10 +45,6 @@ UPDATE outbox_emails
         FOR UPDATE SKIP LOCKED)
 RETURNING id
 """
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def delivery_of(row: OutboxEmail) -> Delivery:
@@ -94,7 +91,7 @@ class Outbox:
             message_id=new_message_id(self._mail_from),
             context=context,
             secret=self._sealer.seal(secret) if secret is not None else None,
-            next_attempt_at=_now(),
+            next_attempt_at=utc_now(),
         )
 
 
@@ -118,7 +115,7 @@ async def claim(batch_size: int, lease_seconds: float, *, postgres: bool) -> lis
         if not rows:
             return []
     else:
-        now = _now()
+        now = utc_now()
         free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
         due = OutboxEmail.filter(status=OutboxStatus.QUEUED, next_attempt_at__lte=now).filter(free)
         ids = (
@@ -157,7 +154,7 @@ class SentOutcome(Enum):
 
 async def mark_sent(row: OutboxEmail, kind: MailKind | None) -> SentOutcome:
     """Record that the email went out."""
-    now = _now()
+    now = utc_now()
     delivery = delivery_of(row)
     async with in_transaction():
         if kind is not None:
@@ -194,7 +191,7 @@ async def mark_cancelled(row: OutboxEmail, reason: str) -> None:
 async def mark_retry(row: OutboxEmail, error: str, delay_seconds: float) -> None:
     """Try again later (a row cancelled meanwhile just lets go of its claim)."""
     await OutboxEmail.filter(id=row.id, claim_token=row.claim_token).update(
-        next_attempt_at=_now() + timedelta(seconds=delay_seconds),
+        next_attempt_at=utc_now() + timedelta(seconds=delay_seconds),
         claimed_until=None,
         claim_token=None,
         last_error=error[:2000],
@@ -231,7 +228,7 @@ async def requeue_failed(kinds: set[str], since: datetime | None = None) -> int:
     if since is not None:
         rows = rows.filter(created_at__gte=since)
     return await rows.update(
-        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=_now(), last_error=None
+        status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=utc_now(), last_error=None
     )
 
 

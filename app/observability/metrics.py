@@ -138,9 +138,9 @@ class RequestTally:
     """This worker's request counts and latencies, kept in memory and written to the
     metrics in batches.
 
-    Written one request at a time, the counter and the histogram cost about 11 µs of a
-    160 µs vendor read in a loaded worker: three writes into the memory-mapped files
-    under the client library's lock, through a dozen calls. Here a request appends its
+    Written one request at a time, the counter and the histogram are three writes into
+    the memory-mapped files under the client library's lock, through a dozen calls, a
+    sizeable part of a read (bench/README.md). Here a request appends its
     duration to a list; `flush` buckets and writes them (at least every
     METRICS_FLUSH_INTERVAL, before every scrape this worker answers, and when the worker
     stops), so another worker's scrape sees this worker's numbers at most one interval

@@ -24,10 +24,6 @@ from app.observability.metrics import RequestTally, RouteTally
 
 ACCESS_LOGGER = "onramp.access"
 
-PROBE_ROUTES = ("/health", "/ready")
-"""Called every few seconds by load balancers and orchestrators: a line and a count
-each time would fill the log and the metrics with nothing (LOG_PROBES puts them back)."""
-
 UNMATCHED = "unmatched"
 
 

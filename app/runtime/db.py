@@ -158,8 +158,8 @@ class HotReads:
     attributes on every read: no function call, no context lookup. `connection()`
     finds the client through Tortoise's context on every call, and checks it is on the
     running loop (`asyncio.get_running_loop`, which is a `getpid` system call on Python
-    3.11): 4-5 µs of a 60 µs read. The reads that take this way are never part of a
-    transaction, so the worker's own client is the right one.
+    3.11), on the hottest path there is (bench/README.md). The reads that take this way
+    are never part of a transaction, so the worker's own client is the right one.
     """
 
     __slots__ = ("fetch", "numbered", "owner")

@@ -1,8 +1,8 @@
 """Start-up failures an operator can fix, said in one line that names what to change.
 
-A closed port or a missing database used to end start-up with 60 to 80 lines of
-traceback ending in `ConnectionRefusedError`, never naming DATABASE_URL. Here the known
-causes become a `StartupError` whose message is the whole story; `python -m app` and the
+A closed port or a missing database would otherwise end start-up with a long traceback
+ending in `ConnectionRefusedError` that never names DATABASE_URL. Here the known causes
+become a `StartupError` whose message is the whole story; `python -m app` and the
 server print it as one line and exit with `EXIT_CONFIGURATION` (2), the same code as for
 a setting that does not validate.
 """

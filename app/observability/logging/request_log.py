@@ -1,13 +1,12 @@
 """The one line per request, written without the logging machinery when nothing is lost.
 
-Through `Logger.info` (a LogRecord, filters, locks, a Formatter) the line cost about
-20 µs per request; built as a dict and encoded per request, still 11 µs in a loaded
-worker. Most of a line is the same for every request of one (method, route, status):
+Through `Logger.info` (a LogRecord, filters, locks, a Formatter), or built as a dict and
+encoded per request, the line costs more than the rest of a read does (bench/README.md).
+Most of a line is the same for every request of one (method, route, status):
 that text is made once (`prepare`), JSON-escaped by the same encoder as every other
 line. A request then hands the buffered handler its values (`write_prepared`), and the
 line's text is made when the batch is written: one f-string per line in a loop that
-stays warm, instead of one per request, where the code is cold in the CPU's caches
-(2-3 µs of CPU each in a loaded worker; the whole line was 6.5 µs).
+stays warm, instead of one per request, where the code is cold in the CPU's caches.
 
 The line goes to our handlers directly only when every handler that would get it is
 ours, writes JSON, and no logger or handler on the way has a filter other than our
