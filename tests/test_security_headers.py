@@ -7,7 +7,7 @@ import pytest
 
 from app.settings import Settings
 from tests.conftest import make_app
-from tests.support.accounts import signup
+from tests.support.accounts import create_vendor, signup
 from tests.support.client import ApiClient
 
 pytestmark = pytest.mark.any_backend  # the database is incidental here
@@ -58,7 +58,7 @@ def test_what_is_answered_to_a_caller_is_not_stored_and_public_documents_are_cac
     """One rule in the response path: an answer made for an authenticated caller carries
     `no-store` (their errors too); what anyone may read keeps its own caching."""
     token = signup(api)["access_token"]
-    vendor = api.post("/api/v1/vendors", json={"name": "Acme"}, token=token).json()
+    vendor = create_vendor(api, token)
     personal = [
         api.get("/api/v1/me", token=token),
         api.get("/api/v1/vendors", token=token),

@@ -50,16 +50,15 @@ REQUESTS = RequestCounts()
 
 class RequestContext(SimpleNamespace):
     """What the app keeps about one request (`request.ctx`; Sanic's type for it is a
-    `SimpleNamespace`)."""
+    `SimpleNamespace`). The class holds the defaults; a request sets its own values on
+    its instance (never on the class, see `RequestCounts`)."""
 
-    __slots__ = ("principal", "request_id", "started")
-
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.request_id: str | None = None
-        """Set on first use by `app.http.request_id.request_id`."""
-        self.principal: Principal | None = None
-        """Set by `app.http.auth.authorized`."""
+    started: float = 0.0
+    """When the request arrived (its object was made)."""
+    request_id: str | None = None
+    """Set on first use by `app.http.request_id.request_id`."""
+    principal: Principal | None = None
+    """Set by `app.http.auth.authorized`."""
 
 
 class OnrampRequest(Request[OnrampApp, RequestContext]):
@@ -73,7 +72,7 @@ class OnrampRequest(Request[OnrampApp, RequestContext]):
 
     @staticmethod
     def make_context() -> RequestContext:
-        return RequestContext()
+        return RequestContext(started=time.perf_counter())
 
     def load_json(self, loads: Any = None) -> Any:
         """`request.json`, with the API's rules for a JSON body (`json_body`) and its
